@@ -1,0 +1,3 @@
+from verirag.cli import app
+
+app(prog_name="verirag")

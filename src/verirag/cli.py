@@ -1,0 +1,253 @@
+"""Command line: ``verirag ingest | docs | history | show | diff | check``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from verirag.ingest import IngestReport, Outcome, Status, parse_meta
+from verirag.kb import DEFAULT_PATH, KnowledgeBase
+
+app = typer.Typer(
+    help="verirag: versioned, cited knowledge from your own documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+_STYLE = {
+    Status.NEW: "green",
+    Status.CHANGED: "yellow",
+    Status.UNCHANGED: "dim",
+    Status.REMOVED: "magenta",
+    Status.FAILED: "red",
+}
+
+
+class _State:
+    kb_path: Path = Path(DEFAULT_PATH)
+
+
+def _open() -> KnowledgeBase:
+    return KnowledgeBase(_State.kb_path)
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@app.callback()
+def main(
+    kb: Annotated[
+        Path, typer.Option("--kb", envvar="VERIRAG_KB", help="knowledge-base directory")
+    ] = Path(DEFAULT_PATH),
+) -> None:
+    _State.kb_path = kb
+
+
+def _print_summary(report: IngestReport) -> None:
+    counts = report.counts()
+    summary = Table(title="Ingest summary", show_edge=False)
+    for status in Status:
+        summary.add_column(status.value, justify="right", style=_STYLE[status])
+    summary.add_row(*(str(counts[s]) for s in Status))
+    out.print(summary)
+    listed = [o for o in report.outcomes if o.status is not Status.UNCHANGED]
+    if not listed:
+        return
+    detail = Table(show_edge=False, box=None, pad_edge=False)
+    detail.add_column("status")
+    detail.add_column("document")
+    detail.add_column("version", justify="right")
+    detail.add_column("chunks", justify="right")
+    detail.add_column("reason")
+    limit = 50
+    for o in listed[:limit]:
+        detail.add_row(
+            Text(o.status.value, style=_STYLE[o.status]), o.doc_id,
+            str(o.version or ""), str(o.n_chunks or ""), o.reason or "",
+        )  # fmt: skip
+    out.print(detail)
+    if len(listed) > limit:
+        out.print(f"... and {len(listed) - limit} more")
+
+
+def _outcome_line(outcome: Outcome) -> None:
+    suffix = f" v{outcome.version}" if outcome.version else ""
+    reason = f": {outcome.reason}" if outcome.reason else ""
+    out.print(Text(f"{outcome.status.value:9} {outcome.doc_id}{suffix}{reason}", style=_STYLE[outcome.status]))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files and directories")],
+    sync: Annotated[bool, typer.Option(help="mirror: tombstone documents no longer present")] = False,
+    watch: Annotated[bool, typer.Option(help="keep following the directory for changes")] = False,
+    access: Annotated[
+        list[str] | None, typer.Option("--access", "-a", help="access group (repeatable)")
+    ] = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="metadata key=value")] = None,
+    prefix: Annotated[str, typer.Option(help="prefix for document ids")] = "",
+) -> None:
+    """Ingest files and folders: new and changed documents get a new version, unchanged ones
+    are skipped, bad files are reported and skipped. Exit code 1 if any file failed."""
+    try:
+        metadata = parse_meta(meta) if meta else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--meta") from exc
+    if watch and (len(paths) != 1 or not paths[0].is_dir()):
+        raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
+    with _open() as kb:
+        with Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("ingesting", total=None)
+
+            def progress(outcome: Outcome, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=outcome.doc_id[-40:])
+
+            report = kb.ingest(*paths, sync=sync, prefix=prefix, access=access,
+                               metadata=metadata, on_progress=progress)  # fmt: skip
+        _print_summary(report)
+        if watch:
+            out.print(f"Watching {paths[0]} (Ctrl-C to stop)")
+            kb.watch(paths[0], prefix=prefix, access=access, metadata=metadata,
+                     on_progress=lambda o, _d, _t: _outcome_line(o))  # fmt: skip
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("docs")
+def list_docs(
+    all_: Annotated[bool, typer.Option("--all", help="include removed documents")] = False,
+) -> None:
+    """List documents with their current version."""
+    with _open() as kb:
+        found = kb.documents(include_removed=all_)
+        counts = kb.catalog.counts()
+    table = Table(title=f"{counts['documents']} documents, {counts['versions']} versions")
+    for column in ("document", "version", "title", "format", "chunks", "access", "updated (UTC)"):
+        table.add_column(column, justify="right" if column in ("version", "chunks") else "left")
+    for d in found:
+        version = str(d.current_version) if d.current_version else Text("removed", style="magenta")
+        table.add_row(d.doc_id, version, d.title or "", d.format or "", str(d.n_chunks),
+                      ", ".join(d.access), _when(d.updated_at))  # fmt: skip
+    out.print(table)
+
+
+def _doc_or_exit(kb: KnowledgeBase, doc_id: str) -> None:
+    try:
+        kb.history(doc_id)
+    except KeyError:
+        err.print(f"[red]no document {doc_id!r}[/red] (see `verirag docs`)")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def history(doc: Annotated[str, typer.Argument(help="document id")]) -> None:
+    """Every version of a document, oldest first."""
+    with _open() as kb:
+        _doc_or_exit(kb, doc)
+        versions = kb.history(doc)
+    table = Table(title=f"History of {doc}")
+    for column in ("version", "ingested (UTC)", "status", "title", "chunks", "sha256", "access", "metadata"):
+        table.add_column(column)
+    for v in versions:
+        status = "removed" if v.tombstone else ("current" if v.current else "superseded")
+        table.add_row(str(v.version), _when(v.ingested_at), status, v.title or "", str(v.n_chunks),
+                      (v.content_hash or "")[:12], ", ".join(v.access),
+                      ", ".join(f"{k}={val}" for k, val in v.metadata.items()))  # fmt: skip
+    out.print(table)
+
+
+def _split_spec(spec: str) -> tuple[str, int | None]:
+    doc, sep, version = spec.rpartition("@")
+    if sep and version.isdigit():
+        return doc, int(version)
+    return spec, None
+
+
+@app.command()
+def show(
+    spec: Annotated[str, typer.Argument(metavar="DOC[@VERSION]", help="document, optionally @version")],
+    chunks: Annotated[bool, typer.Option(help="list the chunks instead of the text")] = False,
+) -> None:
+    """Show a version of a document: its text, or its chunks with their locations."""
+    doc, number = _split_spec(spec)
+    with _open() as kb:
+        _doc_or_exit(kb, doc)
+        try:
+            v = kb.version(doc, number)
+        except KeyError:
+            err.print(f"[red]{doc} has no version {number}[/red] (see `verirag history {doc}`)")
+            raise typer.Exit(2) from None
+        pieces = kb.chunks(doc, v.version) if chunks and not v.tombstone else []
+    state = "removed" if v.tombstone else ("current" if v.current else "superseded")
+    out.print(f"[bold]{doc}[/bold] version {v.version} ({state}), ingested {_when(v.ingested_at)} UTC")
+    out.print(f"title: {v.title or '-'}   format: {v.format or '-'}   access: {', '.join(v.access)}")
+    if v.metadata:
+        out.print("metadata: " + ", ".join(f"{k}={val}" for k, val in v.metadata.items()))
+    if v.tombstone:
+        return
+    if not chunks:
+        out.print()
+        out.print(v.text or "", markup=False, highlight=False)
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "section", "page", "lines", "chars", "tokens", "text"):
+        table.add_column(column)
+    for c in pieces:
+        pages = "" if c.page_start is None else f"{c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
+        lines = "" if c.line_start is None else f"{c.line_start}-{c.line_end}"
+        table.add_row(str(c.ordinal), " > ".join(c.section), pages, lines,
+                      f"{c.char_start}-{c.char_end}", str(c.n_tokens), Text(c.text))  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def diff(
+    doc: Annotated[str, typer.Argument(help="document id")],
+    old: Annotated[int, typer.Argument(help="older version")],
+    new: Annotated[int, typer.Argument(help="newer version")],
+) -> None:
+    """Unified diff between two versions of a document's text."""
+    with _open() as kb:
+        _doc_or_exit(kb, doc)
+        try:
+            lines = kb.diff(doc, old, new)
+        except KeyError as exc:
+            err.print(f"[red]no version {exc.args[0]}[/red] (see `verirag history {doc}`)")
+            raise typer.Exit(2) from None
+    if not lines:
+        out.print("no differences")
+    for line in lines:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
+        out.print(Text(line, style=style or ""))
+
+
+@app.command()
+def check() -> None:
+    """Verify the catalog: every committed document whole, chunks matching their spans."""
+    with _open() as kb:
+        problems = kb.check()
+        counts = kb.catalog.counts()
+    if problems:
+        for problem in problems:
+            err.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1)
+    out.print(f"ok: {counts['documents']} documents, {counts['versions']} versions, {counts['chunks']} chunks")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name="verirag")
+    sys.exit(0)

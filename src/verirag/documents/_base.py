@@ -1,0 +1,190 @@
+"""Types shared by every parser: blocks with locations, and the builder that lays them out."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from charset_normalizer import from_bytes
+
+
+class ParseError(Exception):
+    """A document could not be read; the message is a one-line reason for the user."""
+
+
+class BlockKind(StrEnum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    LIST_ITEM = "list_item"
+    TABLE = "table"
+    CODE = "code"
+    ROW = "row"
+    RECORD = "record"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A structural unit of a document; ``start:end`` slices ``ParsedDocument.text``."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+    page: int | None = None
+    lines: tuple[int, int] | None = None  # 1-based, inclusive, in the source file
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document's normalised text and the blocks that cover it, in reading order."""
+
+    text: str
+    blocks: list[Block]
+    title: str
+    format: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Parser(Protocol):
+    """Turns the bytes of one file into a :class:`ParsedDocument`."""
+
+    suffixes: ClassVar[tuple[str, ...]]
+
+    def parse(self, data: bytes, name: str) -> ParsedDocument: ...
+
+
+_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+
+
+def clean_prose(text: str) -> str:
+    """NFC, single spaces, no blank lines: the form prose blocks are stored in."""
+    text = unicodedata.normalize("NFC", text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def clean_code(text: str) -> str:
+    """NFC and no trailing spaces; indentation and inner blank lines are kept."""
+    text = unicodedata.normalize("NFC", text)
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def chunk_key_text(text: str) -> str:
+    """The normalisation chunk identity is computed on: NFC, whitespace folded."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text file: BOM, then UTF-8, then a detected legacy encoding."""
+    if not data.strip():
+        raise ParseError("empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"unreadable encoding ({encoding} with errors)") from exc
+    if b"\x00" in data[:8192]:
+        raise ParseError("binary content, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise ParseError("unreadable encoding (not UTF-8, no other encoding detected)")
+    return str(best)
+
+
+class TextBuilder:
+    """Lays blocks out one after another, separated by a blank line, recording their spans."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.blocks: list[Block] = []
+
+    def add(
+        self,
+        text: str,
+        kind: BlockKind,
+        section: tuple[str, ...] = (),
+        *,
+        page: int | None = None,
+        lines: tuple[int, int] | None = None,
+        verbatim: bool = False,
+    ) -> None:
+        text = clean_code(text) if verbatim else clean_prose(text)
+        if not text:
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        start = self._length
+        self._parts.append(text)
+        self._length += len(text)
+        self.blocks.append(Block(kind, start, self._length, section, page, lines))
+
+    def build(self, title: str, fmt: str, metadata: dict[str, Any] | None = None) -> ParsedDocument:
+        if not self.blocks:
+            raise ParseError("no text content")
+        return ParsedDocument("".join(self._parts), self.blocks, title, fmt, metadata or {})
+
+
+class Sections:
+    """Heading breadcrumbs: ``push(level, title)`` returns the current section path."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, str]] = []
+
+    def push(self, level: int, title: str) -> tuple[str, ...]:
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        self._stack.append((level, title))
+        return self.path
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(title for _, title in self._stack)
+
+
+def stem(name: str) -> str:
+    """A readable fallback title from a file name."""
+    base = name.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def blank_line_blocks(source: str) -> list[tuple[str, tuple[int, int]]]:
+    """Split text at blank lines; each piece with its 1-based inclusive line range."""
+    pieces: list[tuple[str, tuple[int, int]]] = []
+    current: list[str] = []
+    first = 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.strip():
+            if not current:
+                first = number
+            current.append(line)
+        elif current:
+            pieces.append(("\n".join(current), (first, number - 1)))
+            current = []
+    if current:
+        pieces.append(("\n".join(current), (first, first + len(current) - 1)))
+    return pieces

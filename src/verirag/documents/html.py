@@ -1,0 +1,97 @@
+"""HTML through selectolax (Lexbor): headings, paragraphs, list items, tables, preformatted code."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from selectolax.lexbor import LexborHTMLParser
+
+from verirag.documents._base import (
+    BlockKind,
+    ParsedDocument,
+    Sections,
+    TextBuilder,
+    decode_text,
+    stem,
+)
+
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_TEXT_BLOCKS = {"p", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary"}
+_INLINE = {
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "label",
+    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr",
+    "font", "del", "ins",
+}  # fmt: skip
+_DROPPED = "script, style, noscript, template, svg, nav, iframe, object"
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.out = TextBuilder()
+        self.sections = Sections()
+        self.first_h1: str | None = None
+        self._inline: list[str] = []
+
+    def flush(self) -> None:
+        if self._inline:
+            self.out.add("".join(self._inline), BlockKind.PARAGRAPH, self.sections.path)
+            self._inline = []
+
+    def walk(self, node: Any) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                self._inline.append(child.text_content or "")
+            elif tag in _INLINE:
+                self._inline.append(child.text(deep=True))
+            elif tag == "br":
+                self._inline.append("\n")
+            elif tag in _HEADINGS:
+                self.flush()
+                text = " ".join(child.text(deep=True).split())
+                if text:
+                    path = self.sections.push(_HEADINGS[tag], text)
+                    self.first_h1 = self.first_h1 or (text if tag == "h1" else None)
+                    self.out.add(text, BlockKind.HEADING, path)
+            elif tag == "pre":
+                self.flush()
+                self.out.add(child.text(deep=True), BlockKind.CODE, self.sections.path,
+                             verbatim=True)  # fmt: skip
+            elif tag == "table":
+                self.flush()
+                self._table(child)
+            elif tag == "li":
+                self.flush()
+                self.out.add("- " + child.text(deep=True, separator=" "), BlockKind.LIST_ITEM,
+                             self.sections.path)  # fmt: skip
+            elif tag in _TEXT_BLOCKS:
+                self.flush()
+                self.out.add(child.text(deep=True, separator=" "), BlockKind.PARAGRAPH,
+                             self.sections.path)  # fmt: skip
+            else:
+                self.flush()
+                self.walk(child)
+                self.flush()
+
+    def _table(self, table: Any) -> None:
+        rows = []
+        for tr in table.css("tr"):
+            cells = [" ".join(c.text(deep=True).split()) for c in tr.css("th, td")]
+            if any(cells):
+                rows.append(" | ".join(cells))
+        self.out.add("\n".join(rows), BlockKind.TABLE, self.sections.path, verbatim=True)
+
+
+class HTMLParser:
+    suffixes: ClassVar[tuple[str, ...]] = (".html", ".htm", ".xhtml")
+
+    def parse(self, data: bytes, name: str) -> ParsedDocument:
+        tree = LexborHTMLParser(decode_text(data))
+        title_node = tree.css_first("title")
+        title = " ".join(title_node.text().split()) if title_node else ""
+        for node in tree.css(_DROPPED):
+            node.decompose()
+        walker = _Walker()
+        walker.walk(tree.body if tree.body is not None else tree.root)
+        walker.flush()
+        return walker.out.build(title or walker.first_h1 or stem(name), "html")

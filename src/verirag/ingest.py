@@ -1,0 +1,280 @@
+"""Ingestion: find sources, skip unchanged ones by hash, parse, chunk, commit one by one.
+
+Each document is its own catalog transaction, so a batch that stops half-way (an error, a
+killed process) leaves every committed document whole and the rest untouched; running the
+same batch again picks up where it stopped, because unchanged documents are no-ops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from verirag import documents
+from verirag.catalog import Catalog, CurrentState, NewVersion
+from verirag.chunking import Chunker
+
+SIDECAR_SUFFIX = ".verirag.toml"
+PUBLIC = "public"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    doc_id: str
+    status: Status
+    source: str
+    version: int | None = None
+    n_chunks: int = 0
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def counts(self) -> dict[Status, int]:
+        found = Counter(o.status for o in self.outcomes)
+        return {status: found.get(status, 0) for status in Status}
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status is Status.FAILED]
+
+    def __getitem__(self, doc_id: str) -> Outcome:
+        for outcome in self.outcomes:
+            if outcome.doc_id == doc_id:
+                return outcome
+        raise KeyError(doc_id)
+
+
+Progress = Callable[[Outcome, int, int], None]
+
+
+class Sidecar(BaseModel):
+    """``<file>.verirag.toml``: access groups and metadata for the file beside it."""
+
+    model_config = ConfigDict(extra="forbid")
+    access: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One document to ingest: a file, or text given in memory."""
+
+    doc_id: str
+    uri: str
+    name: str  # the file name; its suffix picks the parser
+    path: Path | None = None
+    data: bytes | None = None
+    title: str | None = None
+    access: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextRecord:
+    """A document given as text, e.g. a record of a data set; ``format`` is a file suffix."""
+
+    doc_id: str
+    text: str
+    title: str | None = None
+    format: str = "txt"
+    access: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _is_candidate(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root).parts
+    return (
+        not any(part.startswith(".") for part in relative)
+        and not path.name.endswith(SIDECAR_SUFFIX)
+        and documents.supported(path.name)
+    )
+
+
+def discover(paths: Sequence[str | Path], prefix: str = "") -> tuple[list[Source], list[Outcome]]:
+    """Files under ``paths``; ids are ``prefix`` + the path relative to the directory given
+    (a file given directly is named by its file name). Missing or unsupported paths fail."""
+    sources: list[Source] = []
+    failures: list[Outcome] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            root = path.resolve()
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and _is_candidate(file, root):
+                    doc_id = prefix + file.relative_to(root).as_posix()
+                    sources.append(Source(doc_id, file.as_uri(), file.name, path=file))
+        elif path.is_file():
+            file = path.resolve()
+            if documents.supported(file.name):
+                sources.append(Source(prefix + file.name, file.as_uri(), file.name, path=file))
+            else:
+                reason = f"unsupported file type {file.suffix or '(no extension)'!r}"
+                failures.append(Outcome(prefix + file.name, Status.FAILED, str(path), reason=reason))
+        else:
+            failures.append(Outcome(str(given), Status.FAILED, str(given), reason="no such file or directory"))
+    return sources, failures
+
+
+def text_sources(records: Iterable[TextRecord]) -> list[Source]:
+    return [
+        Source(r.doc_id, f"text:{r.doc_id}", f"{r.doc_id}.{r.format.lstrip('.')}",
+               data=r.text.encode(), title=r.title, access=r.access, metadata=r.metadata)
+        for r in records
+    ]  # fmt: skip
+
+
+class _Skip(Exception):
+    """A source that cannot be ingested; the message is the reason."""
+
+
+class Ingestor:
+    def __init__(self, catalog: Catalog, chunker: Callable[[], Chunker]) -> None:
+        self.catalog = catalog
+        self._chunker = chunker  # built on first use: loading a tokenizer is not free
+
+    def run(
+        self,
+        sources: Sequence[Source],
+        *,
+        access: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        failures: Sequence[Outcome] = (),
+        remove_missing: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest ``sources``; with ``remove_missing`` (a doc-id prefix), tombstone the live
+        documents under it that are not among the sources (a mirror of a folder)."""
+        report = IngestReport()
+        state = self.catalog.current_state()
+        seen = {source.doc_id for source in sources}
+        removals: list[str] = []
+        if remove_missing is not None:
+            removals = sorted(d for d in state if d.startswith(remove_missing) and d not in seen)
+        total = len(failures) + len(sources) + len(removals)
+
+        def record(outcome: Outcome) -> None:
+            report.outcomes.append(outcome)
+            if on_progress is not None:
+                on_progress(outcome, len(report.outcomes), total)
+
+        for failure in failures:
+            record(failure)
+        for source in sources:
+            record(self.ingest_one(source, state.get(source.doc_id), access, metadata))
+        for doc_id in removals:
+            removed = self.catalog.remove(doc_id)
+            if removed is not None:
+                record(Outcome(doc_id, Status.REMOVED, "", version=removed.version))
+        return report
+
+    def ingest_one(
+        self,
+        source: Source,
+        state: CurrentState | None,
+        access: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Outcome:
+        label = str(source.path) if source.path else source.uri
+        try:
+            data, mtime = self._read(source)
+            sidecar = self._sidecar(source)
+        except _Skip as exc:
+            return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
+        content_hash = hashlib.sha256(data).hexdigest()
+
+        # Most specific wins: sidecar, then the source's own, then the batch's; settings not
+        # given at all are inherited from the current version, so a plain re-ingest never
+        # widens or narrows access by accident.
+        given_groups = [g for g in (sidecar.access, source.access, access) if g is not None]
+        if given_groups:
+            groups = given_groups[0]
+        else:
+            groups = state.access if state else [PUBLIC]
+        given = [m for m in (metadata, source.metadata, sidecar.metadata) if m is not None]
+        meta = {k: v for m in given for k, v in m.items()} if given else (state.metadata if state else {})
+        groups = sorted(set(groups))
+
+        if (
+            state is not None
+            and state.content_hash == content_hash
+            and state.access == groups
+            and state.metadata == meta
+        ):
+            return Outcome(source.doc_id, Status.UNCHANGED, label)
+        try:
+            parsed = documents.parse(data, source.name)
+        except documents.ParseError as exc:
+            return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
+        chunks = self._chunker().chunk(source.doc_id, parsed)
+        version = self.catalog.commit(
+            NewVersion(
+                doc_id=source.doc_id, content_hash=content_hash, text=parsed.text,
+                title=source.title or parsed.title, format=parsed.format, chunks=chunks,
+                access=groups, metadata=meta, source_uri=source.uri, source_mtime=mtime,
+                size_bytes=len(data),
+            )
+        )  # fmt: skip
+        status = Status.CHANGED if state is not None else Status.NEW
+        return Outcome(source.doc_id, status, label, version=version.version, n_chunks=len(chunks))
+
+    @staticmethod
+    def _read(source: Source) -> tuple[bytes, float | None]:
+        if source.data is not None:
+            return source.data, None
+        assert source.path is not None
+        try:
+            mtime = source.path.stat().st_mtime
+            return source.path.read_bytes(), mtime
+        except OSError as exc:
+            raise _Skip(f"cannot read: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def _sidecar(source: Source) -> Sidecar:
+        if source.path is None:
+            return Sidecar()
+        path = source.path.with_name(source.path.name + SIDECAR_SUFFIX)
+        if not path.is_file():
+            return Sidecar()
+        try:
+            return Sidecar.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise _Skip(f"unreadable sidecar {path.name}: {exc}") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise _Skip(f"invalid sidecar {path.name}: {where}: {first['msg']}") from exc
+
+
+def parse_meta(pairs: Iterable[str]) -> dict[str, str]:
+    """``key=value`` strings (as given on the command line) into a dict."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"metadata must be key=value, got {pair!r}")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def is_sidecar(path: str | os.PathLike[str]) -> bool:
+    return str(path).endswith(SIDECAR_SUFFIX)
