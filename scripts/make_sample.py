@@ -1,6 +1,6 @@
 """Regenerate the sample corpus's PDF and DOCX from its Markdown (needs the dev extra: fpdf2).
 
-    python scripts/make_sample.py
+python scripts/make_sample.py
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ SAMPLE = ROOT / "sample"
 def main() -> None:
     for version in ("v1", "v2"):
         folder = SAMPLE / version
-        policies = [(folder / name).read_text() for name in ("refund-policy.md", "shipping-policy.md")]
+        policies = [
+            (folder / name).read_text() for name in ("refund-policy.md", "shipping-policy.md")
+        ]
         write_pdf(folder / "customer-policies.pdf", policies, "Larkspur Gear Co. Customer Policies")
         handbook = (SAMPLE / "sources" / version / "employee-handbook.md").read_text()
-        write_docx(folder / "employee-handbook.docx", handbook, "Larkspur Gear Co. Employee Handbook")
+        write_docx(
+            folder / "employee-handbook.docx", handbook, "Larkspur Gear Co. Employee Handbook"
+        )
         print(f"wrote {folder}/customer-policies.pdf and employee-handbook.docx")
 
 

@@ -116,10 +116,41 @@ def breadcrumb(title: str, section: tuple[str, ...]) -> str:
 
 
 _ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs cf al fig figs eq no nos mr mrs ms dr prof st inc ltd co jr sr approx "
-    "dept est vol pp ca resp".split()
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "cf",
+        "al",
+        "fig",
+        "figs",
+        "eq",
+        "no",
+        "nos",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "inc",
+        "ltd",
+        "co",
+        "jr",
+        "sr",
+        "approx",
+        "dept",
+        "est",
+        "vol",
+        "pp",
+        "ca",
+        "resp",
+    ]
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+")
+_SENTENCE_END = re.compile(
+    r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])|\n+"
+)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -178,14 +209,20 @@ class Chunker:
             else:
                 groups.append([i])
         contexts = {g[0]: breadcrumb(doc.title, blocks[g[0]].section) for g in groups}
-        context_tokens = dict(zip(contexts, self.tokenizer.count(list(contexts.values())), strict=True))
+        context_tokens = dict(
+            zip(contexts, self.tokenizer.count(list(contexts.values())), strict=True)
+        )
 
         spans: list[tuple[list[_Unit], str]] = []
         for group in groups:
             if all(blocks[i].kind is BlockKind.HEADING for i in group) and len(groups) > 1:
                 continue  # a bare heading is already the context of the chunks below it
             # A very long breadcrumb may take at most half the budget.
-            budget = self.max_tokens - SPECIAL_TOKENS - min(context_tokens[group[0]], self.max_tokens // 2)
+            budget = (
+                self.max_tokens
+                - SPECIAL_TOKENS
+                - min(context_tokens[group[0]], self.max_tokens // 2)
+            )
             units: list[_Unit] = []
             for i in group:
                 if counts[i] <= budget:
@@ -230,16 +267,25 @@ class Chunker:
             if n <= budget:
                 units.append(_Unit(block.start + a, block.start + b, n, index, True))
                 continue
-            # One sentence or line longer than the budget: cut at token boundaries.
-            ends = self.tokenizer.token_ends(body[a:b])
-            cut_from = 0
-            for k in range(budget, len(ends) + budget, budget):
-                cut_to = ends[min(k, len(ends)) - 1]
-                size = min(k, len(ends)) - (k - budget)
-                units.append(_Unit(block.start + a + cut_from, block.start + a + cut_to, size, index, True))
-                cut_from = cut_to
-                while cut_from < b - a and body[a + cut_from].isspace():
-                    cut_from += 1
+            # One sentence or line longer than the budget: cut between tokens, preferably
+            # between words (a word may be several tokens).
+            segment = body[a:b]
+            ends = self.tokenizer.token_ends(segment)
+            first, char_from = 0, 0
+            while first < len(ends):
+                last = min(first + budget, len(ends))
+                if last < len(ends):
+                    at_word = last
+                    while at_word > first + 1 and not segment[ends[at_word - 1]].isspace():
+                        at_word -= 1
+                    last = at_word if at_word > first + 1 else last
+                char_to = ends[last - 1]
+                start = block.start + a + char_from
+                units.append(_Unit(start, block.start + a + char_to, last - first, index, True))
+                char_from = char_to
+                while char_from < len(segment) and segment[char_from].isspace():
+                    char_from += 1
+                first = last
         return units
 
     def _pack(self, units: list[_Unit], budget: int) -> list[list[_Unit]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -73,9 +72,12 @@ def _print_summary(report: IngestReport) -> None:
     limit = 50
     for o in listed[:limit]:
         detail.add_row(
-            Text(o.status.value, style=_STYLE[o.status]), o.doc_id,
-            str(o.version or ""), str(o.n_chunks or ""), o.reason or "",
-        )  # fmt: skip
+            Text(o.status.value, style=_STYLE[o.status]),
+            o.doc_id,
+            str(o.version or ""),
+            str(o.n_chunks or ""),
+            o.reason or "",
+        )
     out.print(detail)
     if len(listed) > limit:
         out.print(f"... and {len(listed) - limit} more")
@@ -84,18 +86,27 @@ def _print_summary(report: IngestReport) -> None:
 def _outcome_line(outcome: Outcome) -> None:
     suffix = f" v{outcome.version}" if outcome.version else ""
     reason = f": {outcome.reason}" if outcome.reason else ""
-    out.print(Text(f"{outcome.status.value:9} {outcome.doc_id}{suffix}{reason}", style=_STYLE[outcome.status]))
+    out.print(
+        Text(
+            f"{outcome.status.value:9} {outcome.doc_id}{suffix}{reason}",
+            style=_STYLE[outcome.status],
+        )
+    )
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files and directories")],
-    sync: Annotated[bool, typer.Option(help="mirror: tombstone documents no longer present")] = False,
+    sync: Annotated[
+        bool, typer.Option(help="mirror: tombstone documents no longer present")
+    ] = False,
     watch: Annotated[bool, typer.Option(help="keep following the directory for changes")] = False,
     access: Annotated[
         list[str] | None, typer.Option("--access", "-a", help="access group (repeatable)")
     ] = None,
-    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="metadata key=value")] = None,
+    meta: Annotated[
+        list[str] | None, typer.Option("--meta", "-m", help="metadata key=value")
+    ] = None,
     prefix: Annotated[str, typer.Option(help="prefix for document ids")] = "",
 ) -> None:
     """Ingest files and folders: new and changed documents get a new version, unchanged ones
@@ -108,21 +119,36 @@ def ingest(
         raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
     with _open() as kb:
         with Progress(
-            TextColumn("[progress.description]{task.description}"), BarColumn(),
-            MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
-        ) as bar:  # fmt: skip
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("ingesting", total=None)
 
             def progress(outcome: Outcome, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, description=outcome.doc_id[-40:])
 
-            report = kb.ingest(*paths, sync=sync, prefix=prefix, access=access,
-                               metadata=metadata, on_progress=progress)  # fmt: skip
+            report = kb.ingest(
+                *paths,
+                sync=sync,
+                prefix=prefix,
+                access=access,
+                metadata=metadata,
+                on_progress=progress,
+            )
         _print_summary(report)
         if watch:
             out.print(f"Watching {paths[0]} (Ctrl-C to stop)")
-            kb.watch(paths[0], prefix=prefix, access=access, metadata=metadata,
-                     on_progress=lambda o, _d, _t: _outcome_line(o))  # fmt: skip
+            kb.watch(
+                paths[0],
+                prefix=prefix,
+                access=access,
+                metadata=metadata,
+                on_progress=lambda o, _d, _t: _outcome_line(o),
+            )
     if report.failed:
         raise typer.Exit(1)
 
@@ -140,8 +166,15 @@ def list_docs(
         table.add_column(column, justify="right" if column in ("version", "chunks") else "left")
     for d in found:
         version = str(d.current_version) if d.current_version else Text("removed", style="magenta")
-        table.add_row(d.doc_id, version, d.title or "", d.format or "", str(d.n_chunks),
-                      ", ".join(d.access), _when(d.updated_at))  # fmt: skip
+        table.add_row(
+            d.doc_id,
+            version,
+            d.title or "",
+            d.format or "",
+            str(d.n_chunks),
+            ", ".join(d.access),
+            _when(d.updated_at),
+        )
     out.print(table)
 
 
@@ -160,13 +193,29 @@ def history(doc: Annotated[str, typer.Argument(help="document id")]) -> None:
         _doc_or_exit(kb, doc)
         versions = kb.history(doc)
     table = Table(title=f"History of {doc}")
-    for column in ("version", "ingested (UTC)", "status", "title", "chunks", "sha256", "access", "metadata"):
+    for column in (
+        "version",
+        "ingested (UTC)",
+        "status",
+        "title",
+        "chunks",
+        "sha256",
+        "access",
+        "metadata",
+    ):
         table.add_column(column)
     for v in versions:
         status = "removed" if v.tombstone else ("current" if v.current else "superseded")
-        table.add_row(str(v.version), _when(v.ingested_at), status, v.title or "", str(v.n_chunks),
-                      (v.content_hash or "")[:12], ", ".join(v.access),
-                      ", ".join(f"{k}={val}" for k, val in v.metadata.items()))  # fmt: skip
+        table.add_row(
+            str(v.version),
+            _when(v.ingested_at),
+            status,
+            v.title or "",
+            str(v.n_chunks),
+            (v.content_hash or "")[:12],
+            ", ".join(v.access),
+            ", ".join(f"{k}={val}" for k, val in v.metadata.items()),
+        )
     out.print(table)
 
 
@@ -179,7 +228,9 @@ def _split_spec(spec: str) -> tuple[str, int | None]:
 
 @app.command()
 def show(
-    spec: Annotated[str, typer.Argument(metavar="DOC[@VERSION]", help="document, optionally @version")],
+    spec: Annotated[
+        str, typer.Argument(metavar="DOC[@VERSION]", help="document, optionally @version")
+    ],
     chunks: Annotated[bool, typer.Option(help="list the chunks instead of the text")] = False,
 ) -> None:
     """Show a version of a document: its text, or its chunks with their locations."""
@@ -193,8 +244,12 @@ def show(
             raise typer.Exit(2) from None
         pieces = kb.chunks(doc, v.version) if chunks and not v.tombstone else []
     state = "removed" if v.tombstone else ("current" if v.current else "superseded")
-    out.print(f"[bold]{doc}[/bold] version {v.version} ({state}), ingested {_when(v.ingested_at)} UTC")
-    out.print(f"title: {v.title or '-'}   format: {v.format or '-'}   access: {', '.join(v.access)}")
+    out.print(
+        f"[bold]{doc}[/bold] version {v.version} ({state}), ingested {_when(v.ingested_at)} UTC"
+    )
+    out.print(
+        f"title: {v.title or '-'}   format: {v.format or '-'}   access: {', '.join(v.access)}"
+    )
     if v.metadata:
         out.print("metadata: " + ", ".join(f"{k}={val}" for k, val in v.metadata.items()))
     if v.tombstone:
@@ -207,10 +262,21 @@ def show(
     for column in ("#", "section", "page", "lines", "chars", "tokens", "text"):
         table.add_column(column)
     for c in pieces:
-        pages = "" if c.page_start is None else f"{c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
+        pages = (
+            ""
+            if c.page_start is None
+            else f"{c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
+        )
         lines = "" if c.line_start is None else f"{c.line_start}-{c.line_end}"
-        table.add_row(str(c.ordinal), " > ".join(c.section), pages, lines,
-                      f"{c.char_start}-{c.char_end}", str(c.n_tokens), Text(c.text))  # fmt: skip
+        table.add_row(
+            str(c.ordinal),
+            " > ".join(c.section),
+            pages,
+            lines,
+            f"{c.char_start}-{c.char_end}",
+            str(c.n_tokens),
+            Text(c.text),
+        )
     out.print(table)
 
 
@@ -231,7 +297,15 @@ def diff(
     if not lines:
         out.print("no differences")
     for line in lines:
-        style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
+        style = (
+            "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else None
+        )
         out.print(Text(line, style=style or ""))
 
 
@@ -245,9 +319,5 @@ def check() -> None:
         for problem in problems:
             err.print(f"[red]{problem}[/red]")
         raise typer.Exit(1)
-    out.print(f"ok: {counts['documents']} documents, {counts['versions']} versions, {counts['chunks']} chunks")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app(prog_name="verirag")
-    sys.exit(0)
+    documents, versions, chunks = counts["documents"], counts["versions"], counts["chunks"]
+    out.print(f"ok: {documents} documents, {versions} versions, {chunks} chunks")

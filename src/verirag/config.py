@@ -15,7 +15,9 @@ class Config(BaseModel):
 
     tokenizer: str = Field("all-MiniLM-L6-v2", description="the embedder's tokenizer")
     chunk_tokens: int = Field(256, ge=32, le=8192, description="chunk budget, context included")
-    chunk_overlap: int = Field(32, ge=0, description="tokens repeated between pieces of a split block")
+    chunk_overlap: int = Field(
+        32, ge=0, description="tokens repeated between pieces of a split block"
+    )
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> Config:

@@ -129,18 +129,29 @@ def discover(paths: Sequence[str | Path], prefix: str = "") -> tuple[list[Source
                 sources.append(Source(prefix + file.name, file.as_uri(), file.name, path=file))
             else:
                 reason = f"unsupported file type {file.suffix or '(no extension)'!r}"
-                failures.append(Outcome(prefix + file.name, Status.FAILED, str(path), reason=reason))
+                failures.append(
+                    Outcome(prefix + file.name, Status.FAILED, str(path), reason=reason)
+                )
         else:
-            failures.append(Outcome(str(given), Status.FAILED, str(given), reason="no such file or directory"))
+            failures.append(
+                Outcome(str(given), Status.FAILED, str(given), reason="no such file or directory")
+            )
     return sources, failures
 
 
 def text_sources(records: Iterable[TextRecord]) -> list[Source]:
     return [
-        Source(r.doc_id, f"text:{r.doc_id}", f"{r.doc_id}.{r.format.lstrip('.')}",
-               data=r.text.encode(), title=r.title, access=r.access, metadata=r.metadata)
+        Source(
+            r.doc_id,
+            f"text:{r.doc_id}",
+            f"{r.doc_id}.{r.format.lstrip('.')}",
+            data=r.text.encode(),
+            title=r.title,
+            access=r.access,
+            metadata=r.metadata,
+        )
         for r in records
-    ]  # fmt: skip
+    ]
 
 
 class _Skip(Exception):
@@ -205,13 +216,15 @@ class Ingestor:
         # Most specific wins: sidecar, then the source's own, then the batch's; settings not
         # given at all are inherited from the current version, so a plain re-ingest never
         # widens or narrows access by accident.
-        given_groups = [g for g in (sidecar.access, source.access, access) if g is not None]
-        if given_groups:
-            groups = given_groups[0]
-        else:
+        groups = _first_given(sidecar.access, source.access, access)
+        if groups is None:
             groups = state.access if state else [PUBLIC]
         given = [m for m in (metadata, source.metadata, sidecar.metadata) if m is not None]
-        meta = {k: v for m in given for k, v in m.items()} if given else (state.metadata if state else {})
+        meta = (
+            {k: v for m in given for k, v in m.items()}
+            if given
+            else (state.metadata if state else {})
+        )
         groups = sorted(set(groups))
 
         if (
@@ -228,12 +241,19 @@ class Ingestor:
         chunks = self._chunker().chunk(source.doc_id, parsed)
         version = self.catalog.commit(
             NewVersion(
-                doc_id=source.doc_id, content_hash=content_hash, text=parsed.text,
-                title=source.title or parsed.title, format=parsed.format, chunks=chunks,
-                access=groups, metadata=meta, source_uri=source.uri, source_mtime=mtime,
+                doc_id=source.doc_id,
+                content_hash=content_hash,
+                text=parsed.text,
+                title=source.title or parsed.title,
+                format=parsed.format,
+                chunks=chunks,
+                access=groups,
+                metadata=meta,
+                source_uri=source.uri,
+                source_mtime=mtime,
                 size_bytes=len(data),
             )
-        )  # fmt: skip
+        )
         status = Status.CHANGED if state is not None else Status.NEW
         return Outcome(source.doc_id, status, label, version=version.version, n_chunks=len(chunks))
 
@@ -263,6 +283,10 @@ class Ingestor:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise _Skip(f"invalid sidecar {path.name}: {where}: {first['msg']}") from exc
+
+
+def _first_given(*options: list[str] | None) -> list[str] | None:
+    return next((option for option in options if option is not None), None)
 
 
 def parse_meta(pairs: Iterable[str]) -> dict[str, str]:

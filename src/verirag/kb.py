@@ -14,8 +14,8 @@ from verirag.chunking import Chunker, load_tokenizer
 from verirag.config import CATALOG_FILE, Config
 from verirag.ingest import (
     SIDECAR_SUFFIX,
-    IngestReport,
     Ingestor,
+    IngestReport,
     Outcome,
     Progress,
     Source,
@@ -129,8 +129,9 @@ class KnowledgeBase:
         import watchfiles
 
         root = Path(directory).resolve()
-        for changes in watchfiles.watch(root, stop_event=stop_event, debounce=debounce_ms,
-                                        raise_interrupt=False):  # fmt: skip
+        for changes in watchfiles.watch(
+            root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
+        ):
             touched: set[Path] = set()
             for _, changed in changes:
                 changed_path = Path(changed)
@@ -185,10 +186,14 @@ class KnowledgeBase:
         a, b = self.version(doc_id, old), self.version(doc_id, new)
         return list(
             difflib.unified_diff(
-                (a.text or "").splitlines(), (b.text or "").splitlines(),
-                f"{doc_id}@{old}", f"{doc_id}@{new}", n=context, lineterm="",
+                (a.text or "").splitlines(),
+                (b.text or "").splitlines(),
+                f"{doc_id}@{old}",
+                f"{doc_id}@{new}",
+                n=context,
+                lineterm="",
             )
-        )  # fmt: skip
+        )
 
     def check(self) -> list[str]:
         """Catalog integrity problems; empty when every document is whole."""

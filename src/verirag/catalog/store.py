@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import RowMapping
 
 from verirag.catalog import schema as s
 from verirag.chunking import Chunk
@@ -121,15 +121,25 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
 _VERSION_COLUMNS = [c for c in s.versions.c if c.name != "text"]
 
 
-def _version(row: Row[Any], text: str | None = None) -> VersionInfo:
-    m = row._mapping
+def _version(m: RowMapping, text: str | None = None) -> VersionInfo:
     return VersionInfo(
-        doc_id=m["doc_id"], version=m["version"], seq=m["seq"], valid_to_seq=m["valid_to_seq"],
-        tombstone=bool(m["tombstone"]), content_hash=m["content_hash"], source_uri=m["source_uri"],
-        source_mtime=m["source_mtime"], size_bytes=m["size_bytes"], ingested_at=m["ingested_at"],
-        title=m["title"], format=m["format"], access=list(m["access"]),
-        metadata=dict(m["doc_metadata"]), n_chunks=m["n_chunks"], text=text,
-    )  # fmt: skip
+        doc_id=m["doc_id"],
+        version=m["version"],
+        seq=m["seq"],
+        valid_to_seq=m["valid_to_seq"],
+        tombstone=bool(m["tombstone"]),
+        content_hash=m["content_hash"],
+        source_uri=m["source_uri"],
+        source_mtime=m["source_mtime"],
+        size_bytes=m["size_bytes"],
+        ingested_at=m["ingested_at"],
+        title=m["title"],
+        format=m["format"],
+        access=list(m["access"]),
+        metadata=dict(m["doc_metadata"]),
+        n_chunks=m["n_chunks"],
+        text=text,
+    )
 
 
 class Catalog:
@@ -147,7 +157,9 @@ class Catalog:
             if version is None:
                 conn.execute(s.meta.insert().values(key="schema_version", value=s.SCHEMA_VERSION))
             elif version != s.SCHEMA_VERSION:
-                raise CatalogError(f"catalog schema {version} is not {s.SCHEMA_VERSION}; migrate it")
+                raise CatalogError(
+                    f"catalog schema {version} is not {s.SCHEMA_VERSION}; migrate it"
+                )
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
@@ -163,38 +175,84 @@ class Catalog:
         """Store a new version of a document and make it current, atomically."""
         now = time.time()
         with self.engine.begin() as conn:
-            doc = conn.execute(select(s.documents).where(s.documents.c.doc_id == new.doc_id)).first()
+            doc = conn.execute(
+                select(s.documents).where(s.documents.c.doc_id == new.doc_id)
+            ).first()
             action = "changed" if doc is not None and doc.current_version is not None else "new"
             seq = self._new_commit(conn, new.doc_id, action, now)
             version = 1 if doc is None else doc.latest_version + 1
             if doc is None:
-                conn.execute(s.documents.insert().values(
-                    doc_id=new.doc_id, created_at=now, updated_at=now,
-                    current_version=version, latest_version=version))  # fmt: skip
+                conn.execute(
+                    s.documents.insert().values(
+                        doc_id=new.doc_id,
+                        created_at=now,
+                        updated_at=now,
+                        current_version=version,
+                        latest_version=version,
+                    )
+                )
             else:
                 self._close_current(conn, new.doc_id, seq)
-                conn.execute(update(s.documents).where(s.documents.c.doc_id == new.doc_id).values(
-                    updated_at=now, current_version=version, latest_version=version))  # fmt: skip
-            conn.execute(s.versions.insert().values(
-                doc_id=new.doc_id, version=version, seq=seq, valid_to_seq=None, tombstone=False,
-                content_hash=new.content_hash, source_uri=new.source_uri,
-                source_mtime=new.source_mtime, size_bytes=new.size_bytes, ingested_at=now,
-                title=new.title, format=new.format, access=list(new.access),
-                doc_metadata=dict(new.metadata), text=new.text, n_chunks=len(new.chunks)))  # fmt: skip
-            _insert_ignore(conn, s.chunks, [
-                {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
-                for c in new.chunks])  # fmt: skip
+                conn.execute(
+                    update(s.documents)
+                    .where(s.documents.c.doc_id == new.doc_id)
+                    .values(updated_at=now, current_version=version, latest_version=version)
+                )
+            conn.execute(
+                s.versions.insert().values(
+                    doc_id=new.doc_id,
+                    version=version,
+                    seq=seq,
+                    valid_to_seq=None,
+                    tombstone=False,
+                    content_hash=new.content_hash,
+                    source_uri=new.source_uri,
+                    source_mtime=new.source_mtime,
+                    size_bytes=new.size_bytes,
+                    ingested_at=now,
+                    title=new.title,
+                    format=new.format,
+                    access=list(new.access),
+                    doc_metadata=dict(new.metadata),
+                    text=new.text,
+                    n_chunks=len(new.chunks),
+                )
+            )
+            _insert_ignore(
+                conn,
+                s.chunks,
+                [
+                    {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
+                    for c in new.chunks
+                ],
+            )
             if new.chunks:
-                conn.execute(s.version_chunks.insert(), [
-                    {"doc_id": new.doc_id, "version": version, "ordinal": c.ordinal,
-                     "chunk_id": c.id, "char_start": c.start, "char_end": c.end,
-                     "section": list(c.section), "context": c.context,
-                     "page_start": c.page_start, "page_end": c.page_end,
-                     "line_start": c.line_start, "line_end": c.line_end}
-                    for c in new.chunks])  # fmt: skip
-            row = conn.execute(select(*_VERSION_COLUMNS).where(
-                s.versions.c.doc_id == new.doc_id, s.versions.c.version == version)).one()  # fmt: skip
-        return _version(row)
+                conn.execute(
+                    s.version_chunks.insert(),
+                    [
+                        {
+                            "doc_id": new.doc_id,
+                            "version": version,
+                            "ordinal": c.ordinal,
+                            "chunk_id": c.id,
+                            "char_start": c.start,
+                            "char_end": c.end,
+                            "section": list(c.section),
+                            "context": c.context,
+                            "page_start": c.page_start,
+                            "page_end": c.page_end,
+                            "line_start": c.line_start,
+                            "line_end": c.line_end,
+                        }
+                        for c in new.chunks
+                    ],
+                )
+            row = conn.execute(
+                select(*_VERSION_COLUMNS).where(
+                    s.versions.c.doc_id == new.doc_id, s.versions.c.version == version
+                )
+            ).one()
+        return _version(row._mapping)
 
     def remove(self, doc_id: str, source_uri: str | None = None) -> VersionInfo | None:
         """Tombstone a document: it leaves the live set; its history stays. None if not live."""
@@ -206,37 +264,64 @@ class Catalog:
             seq = self._new_commit(conn, doc_id, "removed", now)
             version = doc.latest_version + 1
             self._close_current(conn, doc_id, seq)
-            previous = conn.execute(select(s.versions.c.access, s.versions.c.doc_metadata).where(
-                s.versions.c.doc_id == doc_id, s.versions.c.version == doc.current_version)).one()  # fmt: skip
-            conn.execute(update(s.documents).where(s.documents.c.doc_id == doc_id).values(
-                updated_at=now, current_version=None, latest_version=version))  # fmt: skip
-            conn.execute(s.versions.insert().values(
-                doc_id=doc_id, version=version, seq=seq, valid_to_seq=None, tombstone=True,
-                content_hash=None, source_uri=source_uri, ingested_at=now, title=None,
-                format=None, access=previous.access, doc_metadata=previous.doc_metadata,
-                text=None, n_chunks=0))  # fmt: skip
-            row = conn.execute(select(*_VERSION_COLUMNS).where(
-                s.versions.c.doc_id == doc_id, s.versions.c.version == version)).one()  # fmt: skip
-        return _version(row)
+            previous = conn.execute(
+                select(s.versions.c.access, s.versions.c.doc_metadata).where(
+                    s.versions.c.doc_id == doc_id, s.versions.c.version == doc.current_version
+                )
+            ).one()
+            conn.execute(
+                update(s.documents)
+                .where(s.documents.c.doc_id == doc_id)
+                .values(updated_at=now, current_version=None, latest_version=version)
+            )
+            conn.execute(
+                s.versions.insert().values(
+                    doc_id=doc_id,
+                    version=version,
+                    seq=seq,
+                    valid_to_seq=None,
+                    tombstone=True,
+                    content_hash=None,
+                    source_uri=source_uri,
+                    ingested_at=now,
+                    title=None,
+                    format=None,
+                    access=previous.access,
+                    doc_metadata=previous.doc_metadata,
+                    text=None,
+                    n_chunks=0,
+                )
+            )
+            row = conn.execute(
+                select(*_VERSION_COLUMNS).where(
+                    s.versions.c.doc_id == doc_id, s.versions.c.version == version
+                )
+            ).one()
+        return _version(row._mapping)
 
     @staticmethod
     def _new_commit(conn: Connection, doc_id: str, action: str, at: float) -> int:
-        result = conn.execute(s.commits.insert().values(at=at, doc_id=doc_id, action=action))
-        return int(result.inserted_primary_key[0])
+        insert = s.commits.insert().values(at=at, doc_id=doc_id, action=action)
+        return int(conn.execute(insert.returning(s.commits.c.seq)).scalar_one())
 
     @staticmethod
     def _close_current(conn: Connection, doc_id: str, seq: int) -> None:
-        conn.execute(update(s.versions).where(
-            s.versions.c.doc_id == doc_id, s.versions.c.valid_to_seq.is_(None)).values(
-            valid_to_seq=seq))  # fmt: skip
+        conn.execute(
+            update(s.versions)
+            .where(s.versions.c.doc_id == doc_id, s.versions.c.valid_to_seq.is_(None))
+            .values(valid_to_seq=seq)
+        )
 
     # -- reads --------------------------------------------------------------------------
 
     def current_state(self, doc_ids: Iterable[str] | None = None) -> dict[str, CurrentState]:
         """Hash and settings of each live document's current version, in one query."""
-        query = select(s.versions.c.doc_id, s.versions.c.content_hash, s.versions.c.access,
-                       s.versions.c.doc_metadata).where(
-            s.versions.c.valid_to_seq.is_(None), s.versions.c.tombstone.is_(False))  # fmt: skip
+        query = select(
+            s.versions.c.doc_id,
+            s.versions.c.content_hash,
+            s.versions.c.access,
+            s.versions.c.doc_metadata,
+        ).where(s.versions.c.valid_to_seq.is_(None), s.versions.c.tombstone.is_(False))
         wanted = None if doc_ids is None else set(doc_ids)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -259,10 +344,20 @@ class Catalog:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            DocumentInfo(r.doc_id, r.current_version, r.latest_version, r.created_at, r.updated_at,
-                         r.title, r.format, list(r.access), r.n_chunks, r.source_uri)
+            DocumentInfo(
+                r.doc_id,
+                r.current_version,
+                r.latest_version,
+                r.created_at,
+                r.updated_at,
+                r.title,
+                r.format,
+                list(r.access),
+                r.n_chunks,
+                r.source_uri,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def history(self, doc_id: str) -> list[VersionInfo]:
         query = select(*_VERSION_COLUMNS).where(s.versions.c.doc_id == doc_id)
@@ -270,7 +365,7 @@ class Catalog:
             rows = conn.execute(query.order_by(s.versions.c.version)).all()
         if not rows:
             raise KeyError(doc_id)
-        return [_version(r) for r in rows]
+        return [_version(r._mapping) for r in rows]
 
     def version(self, doc_id: str, version: int | None = None) -> VersionInfo:
         """One version with its text; the current one by default (the last, if removed)."""
@@ -283,7 +378,7 @@ class Catalog:
             row = conn.execute(query).first()
         if row is None:
             raise KeyError(f"{doc_id}@{version}" if version else doc_id)
-        return _version(row, row.text)
+        return _version(row._mapping, row.text)
 
     def chunks(self, doc_id: str, version: int) -> list[StoredChunk]:
         vc, c = s.version_chunks, s.chunks
@@ -296,20 +391,38 @@ class Catalog:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            StoredChunk(r.chunk_id, r.doc_id, r.version, r.ordinal, r.text, r.n_tokens,
-                        r.char_start, r.char_end, tuple(r.section), r.context, r.page_start,
-                        r.page_end, r.line_start, r.line_end)
+            StoredChunk(
+                r.chunk_id,
+                r.doc_id,
+                r.version,
+                r.ordinal,
+                r.text,
+                r.n_tokens,
+                r.char_start,
+                r.char_end,
+                tuple(r.section),
+                r.context,
+                r.page_start,
+                r.page_end,
+                r.line_start,
+                r.line_end,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def last_seq(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(s.commits.c.seq), 0))).scalar_one())
+            return int(
+                conn.execute(select(func.coalesce(func.max(s.commits.c.seq), 0))).scalar_one()
+            )
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
+
             def n(table: Any, *where: Any) -> int:
-                return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+                return int(
+                    conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+                )
 
             return {
                 "documents": n(s.documents, s.documents.c.current_version.is_not(None)),
@@ -333,15 +446,26 @@ class Catalog:
                 if v.tombstone:
                     continue
                 members = conn.execute(
-                    select(s.version_chunks.c.char_start, s.version_chunks.c.char_end, s.chunks.c.text)
-                    .join(s.chunks, s.chunks.c.chunk_id == s.version_chunks.c.chunk_id, isouter=True)
-                    .where(s.version_chunks.c.doc_id == v.doc_id,
-                           s.version_chunks.c.version == v.version)).all()  # fmt: skip
+                    select(
+                        s.version_chunks.c.char_start, s.version_chunks.c.char_end, s.chunks.c.text
+                    )
+                    .join(
+                        s.chunks, s.chunks.c.chunk_id == s.version_chunks.c.chunk_id, isouter=True
+                    )
+                    .where(
+                        s.version_chunks.c.doc_id == v.doc_id,
+                        s.version_chunks.c.version == v.version,
+                    )
+                ).all()
                 if len(members) != v.n_chunks:
-                    problems.append(f"{v.doc_id}@{v.version}: {len(members)} of {v.n_chunks} chunks")
+                    problems.append(
+                        f"{v.doc_id}@{v.version}: {len(members)} of {v.n_chunks} chunks"
+                    )
                 for m in members:
                     if m.text is None or v.text[m.char_start : m.char_end] != m.text:
-                        problems.append(f"{v.doc_id}@{v.version}: chunk text does not match its span")
+                        problems.append(
+                            f"{v.doc_id}@{v.version}: chunk text does not match its span"
+                        )
                         break
             for doc_id, doc in docs.items():
                 current = open_versions.get(doc_id, [])

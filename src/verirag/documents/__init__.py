@@ -43,8 +43,16 @@ def register(parser: Parser) -> None:
         _REGISTRY[suffix.lower()] = parser
 
 
-for _parser in (MarkdownParser(), TextParser(), HTMLParser(), PDFParser(), DocxParser(),
-                CodeParser(), CSVParser(), JSONParser()):  # fmt: skip
+for _parser in (
+    MarkdownParser(),
+    TextParser(),
+    HTMLParser(),
+    PDFParser(),
+    DocxParser(),
+    CodeParser(),
+    CSVParser(),
+    JSONParser(),
+):
     register(_parser)
 
 

@@ -92,6 +92,32 @@ _BOMS = (
 )
 
 
+_COMMON = [
+    "cp1252",
+    "iso8859_15",
+    "latin_1",
+    "cp1250",
+    "cp1251",
+    "iso8859_2",
+    "shift_jis",
+    "cp932",
+    "euc_jp",
+    "gb18030",
+    "gb2312",
+    "big5",
+    "euc_kr",
+    "cp949",
+    "koi8_r",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "utf_16",
+    "utf_32",
+]
+
+
 def decode_text(data: bytes) -> str:
     """Decode a text file: BOM, then UTF-8, then a detected legacy encoding."""
     if not data.strip():
@@ -108,10 +134,17 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise ParseError("unreadable encoding (not UTF-8, no other encoding detected)")
-    return str(best)
+    # On short texts the detector's ranking is close to a coin toss between code pages that
+    # decode equally cleanly; among the cleanest, prefer the ones documents are really in.
+    cleanest = min(m.chaos for m in matches)
+    candidates = [m for m in matches if m.chaos <= cleanest + 0.01]
+    candidates.sort(
+        key=lambda m: _COMMON.index(m.encoding) if m.encoding in _COMMON else len(_COMMON)
+    )
+    return str(candidates[0])
 
 
 class TextBuilder:

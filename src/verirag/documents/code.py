@@ -44,10 +44,31 @@ def _python_units(source: str) -> list[tuple[tuple[str, ...], tuple[int, int]]] 
 
 class CodeParser:
     suffixes: ClassVar[tuple[str, ...]] = (
-        ".py", ".js", ".jsx", ".ts", ".tsx", ".go", ".rs", ".java", ".kt", ".c", ".h",
-        ".cc", ".cpp", ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".sql",
-        ".yaml", ".yml", ".toml",
-    )  # fmt: skip
+        ".py",
+        ".js",
+        ".jsx",
+        ".ts",
+        ".tsx",
+        ".go",
+        ".rs",
+        ".java",
+        ".kt",
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".hpp",
+        ".cs",
+        ".rb",
+        ".php",
+        ".swift",
+        ".scala",
+        ".sh",
+        ".sql",
+        ".yaml",
+        ".yml",
+        ".toml",
+    )
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         source = decode_text(data)
@@ -63,8 +84,13 @@ class CodeParser:
                 while first < last and not lines[first - 1].strip():
                     first += 1
                 previous_end = last
-                out.add("\n".join(lines[first - 1 : last]), BlockKind.CODE, section,
-                        lines=(first, last), verbatim=True)  # fmt: skip
+                out.add(
+                    "\n".join(lines[first - 1 : last]),
+                    BlockKind.CODE,
+                    section,
+                    lines=(first, last),
+                    verbatim=True,
+                )
         else:
             for text, span in blank_line_blocks(source):
                 out.add(text, BlockKind.CODE, lines=span, verbatim=True)

@@ -7,7 +7,14 @@ import re
 import zipfile
 from typing import Any, ClassVar
 
-from verirag.documents._base import BlockKind, ParsedDocument, ParseError, Sections, TextBuilder, stem
+from verirag.documents._base import (
+    BlockKind,
+    ParsedDocument,
+    ParseError,
+    Sections,
+    TextBuilder,
+    stem,
+)
 
 _HEADING = re.compile(r"^Heading (\d)$")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser
@@ -18,11 +19,42 @@ from verirag.documents._base import (
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _TEXT_BLOCKS = {"p", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary"}
 _INLINE = {
-    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "label",
-    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr",
-    "font", "del", "ins",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "cite",
+    "code",
+    "data",
+    "dfn",
+    "em",
+    "i",
+    "kbd",
+    "label",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "wbr",
+    "font",
+    "del",
+    "ins",
+}
 _DROPPED = "script, style, noscript, template, svg, nav, iframe, object"
+
+
+def _collapse(text: str) -> str:
+    """HTML white space: any run of it is one space (only <br> and <pre> break lines)."""
+    return re.sub(r"\s+", " ", text)
 
 
 class _Walker:
@@ -32,18 +64,19 @@ class _Walker:
         self.first_h1: str | None = None
         self._inline: list[str] = []
 
-    def flush(self) -> None:
-        if self._inline:
-            self.out.add("".join(self._inline), BlockKind.PARAGRAPH, self.sections.path)
-            self._inline = []
+    def flush(self, kind: BlockKind = BlockKind.PARAGRAPH) -> None:
+        text = "".join(self._inline)
+        self._inline = []
+        if text.strip() not in ("", "-"):
+            self.out.add(text, kind, self.sections.path)
 
     def walk(self, node: Any) -> None:
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
-                self._inline.append(child.text_content or "")
+                self._inline.append(_collapse(child.text_content or ""))
             elif tag in _INLINE:
-                self._inline.append(child.text(deep=True))
+                self._inline.append(_collapse(child.text(deep=True)))
             elif tag == "br":
                 self._inline.append("\n")
             elif tag in _HEADINGS:
@@ -55,19 +88,21 @@ class _Walker:
                     self.out.add(text, BlockKind.HEADING, path)
             elif tag == "pre":
                 self.flush()
-                self.out.add(child.text(deep=True), BlockKind.CODE, self.sections.path,
-                             verbatim=True)  # fmt: skip
+                self.out.add(
+                    child.text(deep=True), BlockKind.CODE, self.sections.path, verbatim=True
+                )
             elif tag == "table":
                 self.flush()
                 self._table(child)
             elif tag == "li":
                 self.flush()
-                self.out.add("- " + child.text(deep=True, separator=" "), BlockKind.LIST_ITEM,
-                             self.sections.path)  # fmt: skip
+                self._inline.append("- ")
+                self.walk(child)
+                self.flush(BlockKind.LIST_ITEM)
             elif tag in _TEXT_BLOCKS:
                 self.flush()
-                self.out.add(child.text(deep=True, separator=" "), BlockKind.PARAGRAPH,
-                             self.sections.path)  # fmt: skip
+                self.walk(child)
+                self.flush()
             else:
                 self.flush()
                 self.walk(child)

@@ -1,4 +1,5 @@
-"""Markdown (CommonMark + tables) through markdown-it-py: headings, paragraphs, lists, tables, code."""
+"""Markdown (CommonMark + tables) through markdown-it-py: headings, paragraphs, lists,
+tables and code, each with its source line range."""
 
 from __future__ import annotations
 
@@ -85,7 +86,9 @@ class MarkdownParser:
                 i += 3
                 continue
             elif kind in ("fence", "code_block"):
-                out.add(tok.content, BlockKind.CODE, sections.path, lines=_lines(tok), verbatim=True)
+                out.add(
+                    tok.content, BlockKind.CODE, sections.path, lines=_lines(tok), verbatim=True
+                )
             elif kind == "table_open":
                 i = self._table(tokens, i, out, sections.path)
                 continue

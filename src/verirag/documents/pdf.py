@@ -12,7 +12,7 @@ from pypdf.errors import PyPdfError
 
 from verirag.documents._base import BlockKind, ParsedDocument, ParseError, Sections, TextBuilder
 
-_END = re.compile(r"[.!?:;)\]\"'”’]$")
+_END = re.compile(r"[.!?:;)\]\"'\u201d\u2019]$")
 _LIST_MARKER = re.compile(r"^(?:[-•*▪◦]|\d{1,3}[.)])\s")
 
 

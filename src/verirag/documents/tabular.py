@@ -7,7 +7,14 @@ import io
 import json
 from typing import Any, ClassVar
 
-from verirag.documents._base import BlockKind, ParsedDocument, ParseError, TextBuilder, decode_text, stem
+from verirag.documents._base import (
+    BlockKind,
+    ParsedDocument,
+    ParseError,
+    TextBuilder,
+    decode_text,
+    stem,
+)
 
 _LABEL_KEYS = ("title", "name", "id", "_id", "key")
 
@@ -61,9 +68,13 @@ class CSVParser:
         try:
             for row in reader:
                 if any(cell.strip() for cell in row):
-                    pairs = [f"{h or f'column {i + 1}'}: {v.strip()}"
-                             for i, (h, v) in enumerate(zip(header, row, strict=False))]  # fmt: skip
-                    out.add(" | ".join(pairs), BlockKind.ROW, lines=(previous_line + 1, reader.line_num))
+                    pairs = [
+                        f"{h or f'column {i + 1}'}: {v.strip()}"
+                        for i, (h, v) in enumerate(zip(header, row, strict=False))
+                    ]
+                    out.add(
+                        " | ".join(pairs), BlockKind.ROW, lines=(previous_line + 1, reader.line_num)
+                    )
                 previous_line = reader.line_num
         except csv.Error as exc:
             raise ParseError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
@@ -84,8 +95,12 @@ class JSONParser:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ParseError(f"invalid JSON on line {number}: {exc.msg}") from exc
-                out.add("\n".join(_flatten(record)), BlockKind.RECORD, (_label(record, number),),
-                        lines=(number, number))  # fmt: skip
+                out.add(
+                    "\n".join(_flatten(record)),
+                    BlockKind.RECORD,
+                    (_label(record, number),),
+                    lines=(number, number),
+                )
             return out.build(stem(name), "jsonl")
         try:
             value = json.loads(source)

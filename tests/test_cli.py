@@ -1,0 +1,83 @@
+"""The command line on the sample corpus: ingest v1, sync v2, history, show, diff, check."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import SAMPLE, write
+from verirag.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("VERIRAG_KB", str(tmp_path / "kb"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return run
+
+
+def test_sample_corpus_v1_then_v2(cli) -> None:  # type: ignore[no-untyped-def]
+    first = cli("ingest", str(SAMPLE / "v1"))
+    assert "Ingest summary" in first
+    assert len(re.findall(r"^new\s+\S+\s+1\b", first, re.M)) == 8
+
+    second = cli("ingest", "--sync", str(SAMPLE / "v2"))
+    for status, doc, version in [("changed", "refund-policy.md", 2),
+                                 ("changed", "customer-policies.pdf", 2),
+                                 ("changed", "employee-handbook.docx", 2),
+                                 ("removed", "faq.html", 2)]:  # fmt: skip
+        assert re.search(rf"{status}\s+{re.escape(doc)}\s+{version}\b", second), second
+    assert "shipping-policy.md" not in second  # unchanged files are counted, not listed
+
+    docs = cli("docs")
+    assert "refund-policy.md" in docs and "faq.html" not in docs
+    assert "faq.html" in cli("docs", "--all")
+
+    history = cli("history", "refund-policy.md")
+    assert "superseded" in history and "current" in history
+
+    diff = cli("diff", "refund-policy.md", "1", "2")
+    assert "-You may return any unused item in its original packaging within 30 days" in diff
+    assert "+You may return any unused item in its original packaging within 14 days" in diff
+
+    old = cli("show", "refund-policy.md@1")
+    assert "version 1 (superseded)" in old and "30 days" in old
+    chunks = cli("show", "customer-policies.pdf", "--chunks")
+    assert "Refund Policy > Eligibility" in chunks and "14 days" in chunks
+
+    assert cli("check").startswith("ok: 7 documents")
+
+
+def test_errors_are_clear(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "no document 'nope.md'" in cli("history", "nope.md", code=2)
+    write(tmp_path / "d", "a.md", "# A\n\nAlpha.\n")
+    cli("ingest", str(tmp_path / "d"))
+    assert "has no version 9" in cli("show", "a.md@9", code=2)
+    assert "key=value" in cli("ingest", str(tmp_path / "d"), "--meta", "novalue", code=2)
+
+
+def test_failed_files_exit_1_and_are_listed(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "good.md", "# Good\n\nFine.\n")
+    write(docs, "broken.pdf", b"not a pdf")
+    result = subprocess.run(
+        [sys.executable, "-m", "verirag", "--kb", str(tmp_path / "kb"), "ingest", str(docs),
+         "--access", "staff", "--meta", "owner=ops"],
+        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "broken.pdf" in result.stdout and "corrupt or unreadable PDF" in result.stdout
+    assert "new" in result.stdout and "good.md" in result.stdout
