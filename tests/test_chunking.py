@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from verirag.chunking import SPECIAL_TOKENS, Chunker, load_tokenizer, sentence_spans
@@ -28,7 +30,8 @@ def test_tokenizer_is_minilm_without_truncation() -> None:
 
 
 def test_every_chunk_fits_the_budget_with_its_context() -> None:
-    markdown = f"# Policy\n\n## Refunds\n\n{long_paragraph(30)}\n\n## Shipping\n\n{long_paragraph(12, 'shipping')}\n"
+    shipping = long_paragraph(12, "shipping")
+    markdown = f"# Policy\n\n## Refunds\n\n{long_paragraph(30)}\n\n## Shipping\n\n{shipping}\n"
     doc, chunks = chunk_markdown(markdown)
     assert len(chunks) > 4
     for chunk in chunks:
@@ -50,27 +53,27 @@ def test_chunks_never_cross_sections_and_carry_breadcrumbs() -> None:
 
 def test_small_blocks_are_packed_and_long_ones_split_at_sentences_with_overlap() -> None:
     markdown = f"# T\n\nShort one.\n\nShort two.\n\n{long_paragraph(12)}\n"
-    doc, chunks = chunk_markdown(markdown, max_tokens=64, overlap=20)
+    _doc, chunks = chunk_markdown(markdown, max_tokens=64, overlap=20)
     assert chunks[0].text.startswith("T\n\nShort one.\n\nShort two.")
     pieces = [c for c in chunks if "Sentence" in c.text]
     for piece in pieces:
         assert piece.text.rstrip().endswith("detail."), "split at a sentence boundary"
     # Consecutive pieces of the split paragraph share their boundary sentence.
-    shared = [a.end > b.start for a, b in zip(pieces, pieces[1:], strict=False)]
+    shared = [a.end > b.start for a, b in itertools.pairwise(pieces)]
     assert any(shared)
 
 
 def test_a_table_or_code_block_that_fits_stays_whole() -> None:
     table = "| a | b |\n|---|---|\n" + "".join(f"| r{i} | v{i} |\n" for i in range(5))
     code = "```python\ndef f():\n    return 1\n```\n"
-    doc, chunks = chunk_markdown(f"# T\n\n{table}\n{code}", max_tokens=256)
+    _doc, chunks = chunk_markdown(f"# T\n\n{table}\n{code}", max_tokens=256)
     assert len(chunks) == 1
     assert "r0 | v0" in chunks[0].text and "return 1" in chunks[0].text
 
 
 def test_oversized_code_is_split_by_lines() -> None:
     body = "\n".join(f"    total += compute_value_{i}(x)" for i in range(60))
-    doc, chunks = chunk_markdown(f"# T\n\n```python\ndef f(x):\n{body}\n```\n", max_tokens=64)
+    _doc, chunks = chunk_markdown(f"# T\n\n```python\ndef f(x):\n{body}\n```\n", max_tokens=64)
     assert len(chunks) > 2
     for chunk in chunks:
         lines = chunk.text.split("\n")
@@ -79,7 +82,7 @@ def test_oversized_code_is_split_by_lines() -> None:
 
 def test_a_sentence_longer_than_the_budget_is_cut_at_token_boundaries() -> None:
     words = " ".join(f"w{i}" for i in range(400))
-    doc, chunks = chunk_markdown(f"# T\n\n{words}\n", max_tokens=64, overlap=0)
+    _doc, chunks = chunk_markdown(f"# T\n\n{words}\n", max_tokens=64, overlap=0)
     assert len(chunks) >= 6
     rebuilt = " ".join(c.text for c in chunks).split()
     assert rebuilt[0] == "T" and rebuilt[1:] == words.split()
@@ -104,8 +107,11 @@ def test_chunk_ids_survive_an_edit_elsewhere_in_the_document() -> None:
 def test_sentence_splitter_skips_abbreviations() -> None:
     text = "Ask Dr. Smith, e.g. by phone. Then wait 3.5 days! Done? Yes."
     assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "Ask Dr. Smith, e.g. by phone.", "Then wait 3.5 days!", "Done?", "Yes.",
-    ]  # fmt: skip
+        "Ask Dr. Smith, e.g. by phone.",
+        "Then wait 3.5 days!",
+        "Done?",
+        "Yes.",
+    ]
 
 
 def test_budget_and_overlap_are_validated() -> None:

@@ -35,10 +35,12 @@ def test_sample_corpus_v1_then_v2(cli) -> None:  # type: ignore[no-untyped-def]
     assert len(re.findall(r"^new\s+\S+\s+1\b", first, re.M)) == 8
 
     second = cli("ingest", "--sync", str(SAMPLE / "v2"))
-    for status, doc, version in [("changed", "refund-policy.md", 2),
-                                 ("changed", "customer-policies.pdf", 2),
-                                 ("changed", "employee-handbook.docx", 2),
-                                 ("removed", "faq.html", 2)]:  # fmt: skip
+    for status, doc, version in [
+        ("changed", "refund-policy.md", 2),
+        ("changed", "customer-policies.pdf", 2),
+        ("changed", "employee-handbook.docx", 2),
+        ("removed", "faq.html", 2),
+    ]:
         assert re.search(rf"{status}\s+{re.escape(doc)}\s+{version}\b", second), second
     assert "shipping-policy.md" not in second  # unchanged files are counted, not listed
 
@@ -74,10 +76,24 @@ def test_failed_files_exit_1_and_are_listed(tmp_path: Path) -> None:
     write(docs, "good.md", "# Good\n\nFine.\n")
     write(docs, "broken.pdf", b"not a pdf")
     result = subprocess.run(
-        [sys.executable, "-m", "verirag", "--kb", str(tmp_path / "kb"), "ingest", str(docs),
-         "--access", "staff", "--meta", "owner=ops"],
-        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""}, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "verirag",
+            "--kb",
+            str(tmp_path / "kb"),
+            "ingest",
+            str(docs),
+            "--access",
+            "staff",
+            "--meta",
+            "owner=ops",
+        ],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+        check=False,
+    )
     assert result.returncode == 1, result.stderr
     assert "broken.pdf" in result.stdout and "corrupt or unreadable PDF" in result.stdout
     assert "new" in result.stdout and "good.md" in result.stdout

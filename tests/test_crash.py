@@ -36,8 +36,9 @@ def test_kill_during_batch_then_reopen_and_resume(tmp_path: Path) -> None:
     db = kb_path / "catalog.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "verirag", "--kb", str(kb_path), "ingest", str(docs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while committed(db) < 25 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

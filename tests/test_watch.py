@@ -26,9 +26,14 @@ def test_watch_ingests_edits_and_removals(tmp_path: Path) -> None:
         kb.ingest(docs, sync=True)
         stop = threading.Event()
         watcher = threading.Thread(
-            target=kb.watch, args=(docs,),
-            kwargs={"stop_event": stop, "debounce_ms": 50, "on_progress": lambda o, _d, _t: seen.append(o)},
-        )  # fmt: skip
+            target=kb.watch,
+            args=(docs,),
+            kwargs={
+                "stop_event": stop,
+                "debounce_ms": 50,
+                "on_progress": lambda o, _d, _t: seen.append(o),
+            },
+        )
         watcher.start()
         try:
             time.sleep(0.5)  # let the watcher start

@@ -87,8 +87,10 @@ def test_sync_tombstones_removed_files_and_a_re_add_continues_history(
     assert (back["sub/b.md"].status, back["sub/b.md"].version) == (Status.NEW, 3)
     history = kb.history("sub/b.md")
     assert [(v.version, v.tombstone, v.current) for v in history] == [
-        (1, False, False), (2, True, False), (3, False, True),
-    ]  # fmt: skip
+        (1, False, False),
+        (2, True, False),
+        (3, False, True),
+    ]
     assert kb.check() == []
 
 
@@ -129,8 +131,10 @@ def test_access_and_metadata_from_flags_and_sidecar(kb: KnowledgeBase, docs: Pat
 
 
 def test_ingest_texts_with_titles(kb: KnowledgeBase) -> None:
-    records = [TextRecord("doc-1", "Aspirin lowers fever.", title="Aspirin"),
-               TextRecord("doc-2", "# Notes\n\nIbuprofen too.", format="md")]  # fmt: skip
+    records = [
+        TextRecord("doc-1", "Aspirin lowers fever.", title="Aspirin"),
+        TextRecord("doc-2", "# Notes\n\nIbuprofen too.", format="md"),
+    ]
     report = kb.ingest_texts(records)
     assert report.counts()[Status.NEW] == 2
     assert kb.version("doc-1").title == "Aspirin"

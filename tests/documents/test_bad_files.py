@@ -64,7 +64,7 @@ def test_image_only_pdf_says_to_ocr(tmp_path: Path) -> None:
 
 
 def test_unsupported_file_type() -> None:
-    with pytest.raises(ParseError, match="unsupported file type '.exe'"):
+    with pytest.raises(ParseError, match=r"unsupported file type '\.exe'"):
         parse(b"MZ", "setup.exe")
 
 

@@ -51,9 +51,16 @@ def test_markdown_blocks_sections_and_lines() -> None:
     assert doc.title == "Handbook" and doc.format == "markdown"
     kinds = [b.kind for b in doc.blocks]
     assert kinds == [
-        BlockKind.HEADING, BlockKind.PARAGRAPH, BlockKind.HEADING, BlockKind.LIST_ITEM,
-        BlockKind.LIST_ITEM, BlockKind.TABLE, BlockKind.CODE, BlockKind.HEADING, BlockKind.PARAGRAPH,
-    ]  # fmt: skip
+        BlockKind.HEADING,
+        BlockKind.PARAGRAPH,
+        BlockKind.HEADING,
+        BlockKind.LIST_ITEM,
+        BlockKind.LIST_ITEM,
+        BlockKind.TABLE,
+        BlockKind.CODE,
+        BlockKind.HEADING,
+        BlockKind.PARAGRAPH,
+    ]
     by_text = dict(zip(texts(doc), doc.blocks, strict=True))
     assert "Intro paragraph that wraps over two lines." in by_text  # soft break joined
     assert by_text["Intro paragraph that wraps over two lines."].lines == (3, 4)
@@ -82,9 +89,14 @@ def test_html_headings_lists_tables_and_no_scripts() -> None:
     assert_layout(doc)
     assert doc.title == "FAQ page"
     assert texts(doc) == [
-        "FAQ", "Loose bold text", "Returns", "Within 30 days.", "- Keep the receipt",
-        "Item | Days\nTent | 60", "line 1\n      indented",
-    ]  # fmt: skip
+        "FAQ",
+        "Loose bold text",
+        "Returns",
+        "Within 30 days.",
+        "- Keep the receipt",
+        "Item | Days\nTent | 60",
+        "line 1\n      indented",
+    ]
     assert doc.blocks[3].section == ("FAQ", "Returns")
     assert "secret" not in doc.text and "Home" not in doc.text
 
@@ -92,10 +104,12 @@ def test_html_headings_lists_tables_and_no_scripts() -> None:
 def test_pdf_keeps_pages_and_outline_sections(tmp_path: Path) -> None:
     path = write_pdf(
         tmp_path / "p.pdf",
-        ["# Refunds\n\nRefunds take 30 days.\n\n## Exceptions\n\nGift cards are final.\n",
-         "# Shipping\n\nShipping takes 5 days.\n"],
+        [
+            "# Refunds\n\nRefunds take 30 days.\n\n## Exceptions\n\nGift cards are final.\n",
+            "# Shipping\n\nShipping takes 5 days.\n",
+        ],
         "Policies",
-    )  # fmt: skip
+    )
     doc = parse(path.read_bytes(), "p.pdf")
     assert_layout(doc)
     assert doc.title == "Policies" and doc.metadata["pages"] == 2
@@ -107,7 +121,10 @@ def test_pdf_keeps_pages_and_outline_sections(tmp_path: Path) -> None:
 
 
 def test_docx_headings_lists_and_tables(tmp_path: Path) -> None:
-    source = "# Leave\n\nYou get 25 days.\n\n- Ask early.\n\n## Expenses\n\n| Kind | Limit |\n|---|---|\n| Meals | $60 |\n"
+    source = (
+        "# Leave\n\nYou get 25 days.\n\n- Ask early.\n\n"
+        "## Expenses\n\n| Kind | Limit |\n|---|---|\n| Meals | $60 |\n"
+    )
     path = write_docx(tmp_path / "h.docx", source, "Handbook")
     doc = parse(path.read_bytes(), "h.docx")
     assert_layout(doc)
@@ -153,8 +170,10 @@ def test_csv_rows_carry_their_header() -> None:
 
 
 def test_json_and_jsonl_records() -> None:
-    records = [{"id": "a1", "title": "Tent", "specs": {"weight": 2.1, "colors": ["red", "blue"]}},
-               {"id": "a2", "title": "Stove"}]  # fmt: skip
+    records = [
+        {"id": "a1", "title": "Tent", "specs": {"weight": 2.1, "colors": ["red", "blue"]}},
+        {"id": "a2", "title": "Stove"},
+    ]
     doc = parse(json.dumps(records).encode(), "items.json")
     assert texts(doc)[0] == "id: a1\ntitle: Tent\nspecs.weight: 2.1\nspecs.colors: red, blue"
     assert doc.blocks[0].section == ("Tent",)
@@ -172,8 +191,15 @@ def test_legacy_encoding_is_detected() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.md", True), ("A.PDF", True), ("x.docx", True), ("s.jsonl", True), ("img.png", False),
-     ("Makefile", False), ("run.go", True)],
-)  # fmt: skip
+    [
+        ("a.md", True),
+        ("A.PDF", True),
+        ("x.docx", True),
+        ("s.jsonl", True),
+        ("img.png", False),
+        ("Makefile", False),
+        ("run.go", True),
+    ],
+)
 def test_supported(name: str, expected: bool) -> None:
     assert supported(name) is expected

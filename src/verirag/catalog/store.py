@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
@@ -120,8 +120,27 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
 
 _VERSION_COLUMNS = [c for c in s.versions.c if c.name != "text"]
 
+# Statements with bound parameters compile once and are reused from SQLAlchemy's cache;
+# ``.values(**literals)`` would build a new cache key per document.
+_GET_DOCUMENT = select(s.documents).where(s.documents.c.doc_id == bindparam("b_doc"))
+_NEW_COMMIT = s.commits.insert().returning(s.commits.c.seq)
+_CLOSE_OPEN_VERSION = (
+    update(s.versions)
+    .where(s.versions.c.doc_id == bindparam("b_doc"), s.versions.c.valid_to_seq.is_(None))
+    .values(valid_to_seq=bindparam("b_seq"))
+)
+_POINT_DOCUMENT = (
+    update(s.documents)
+    .where(s.documents.c.doc_id == bindparam("b_doc"))
+    .values(
+        updated_at=bindparam("b_at"),
+        current_version=bindparam("b_current"),
+        latest_version=bindparam("b_latest"),
+    )
+)
 
-def _version(m: RowMapping, text: str | None = None) -> VersionInfo:
+
+def _version(m: RowMapping | dict[str, Any], text: str | None = None) -> VersionInfo:
     return VersionInfo(
         doc_id=m["doc_id"],
         version=m["version"],
@@ -175,142 +194,86 @@ class Catalog:
         """Store a new version of a document and make it current, atomically."""
         now = time.time()
         with self.engine.begin() as conn:
-            doc = conn.execute(
-                select(s.documents).where(s.documents.c.doc_id == new.doc_id)
-            ).first()
+            doc = conn.execute(_GET_DOCUMENT, {"b_doc": new.doc_id}).first()
             action = "changed" if doc is not None and doc.current_version is not None else "new"
-            seq = self._new_commit(conn, new.doc_id, action, now)
             version = 1 if doc is None else doc.latest_version + 1
-            if doc is None:
-                conn.execute(
-                    s.documents.insert().values(
-                        doc_id=new.doc_id,
-                        created_at=now,
-                        updated_at=now,
-                        current_version=version,
-                        latest_version=version,
-                    )
-                )
-            else:
-                self._close_current(conn, new.doc_id, seq)
-                conn.execute(
-                    update(s.documents)
-                    .where(s.documents.c.doc_id == new.doc_id)
-                    .values(updated_at=now, current_version=version, latest_version=version)
-                )
-            conn.execute(
-                s.versions.insert().values(
-                    doc_id=new.doc_id,
-                    version=version,
-                    seq=seq,
-                    valid_to_seq=None,
-                    tombstone=False,
-                    content_hash=new.content_hash,
-                    source_uri=new.source_uri,
-                    source_mtime=new.source_mtime,
-                    size_bytes=new.size_bytes,
-                    ingested_at=now,
-                    title=new.title,
-                    format=new.format,
-                    access=list(new.access),
-                    doc_metadata=dict(new.metadata),
-                    text=new.text,
-                    n_chunks=len(new.chunks),
-                )
+            seq = self._advance(
+                conn, new.doc_id, action, now, version, version, created=doc is None
             )
-            _insert_ignore(
-                conn,
-                s.chunks,
-                [
-                    {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
-                    for c in new.chunks
-                ],
-            )
+            row = {
+                "doc_id": new.doc_id, "version": version, "seq": seq, "valid_to_seq": None,
+                "tombstone": False, "content_hash": new.content_hash, "source_uri": new.source_uri,
+                "source_mtime": new.source_mtime, "size_bytes": new.size_bytes,
+                "ingested_at": now, "title": new.title, "format": new.format,
+                "access": list(new.access), "doc_metadata": dict(new.metadata),
+                "n_chunks": len(new.chunks),
+            }  # fmt: skip
+            conn.execute(s.versions.insert(), {**row, "text": new.text})
+            _insert_ignore(conn, s.chunks, [
+                {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
+                for c in new.chunks
+            ])  # fmt: skip
             if new.chunks:
-                conn.execute(
-                    s.version_chunks.insert(),
-                    [
-                        {
-                            "doc_id": new.doc_id,
-                            "version": version,
-                            "ordinal": c.ordinal,
-                            "chunk_id": c.id,
-                            "char_start": c.start,
-                            "char_end": c.end,
-                            "section": list(c.section),
-                            "context": c.context,
-                            "page_start": c.page_start,
-                            "page_end": c.page_end,
-                            "line_start": c.line_start,
-                            "line_end": c.line_end,
-                        }
-                        for c in new.chunks
-                    ],
-                )
-            row = conn.execute(
-                select(*_VERSION_COLUMNS).where(
-                    s.versions.c.doc_id == new.doc_id, s.versions.c.version == version
-                )
-            ).one()
-        return _version(row._mapping)
+                conn.execute(s.version_chunks.insert(), [
+                    {"doc_id": new.doc_id, "version": version, "ordinal": c.ordinal,
+                     "chunk_id": c.id, "char_start": c.start, "char_end": c.end,
+                     "section": list(c.section), "context": c.context,
+                     "page_start": c.page_start, "page_end": c.page_end,
+                     "line_start": c.line_start, "line_end": c.line_end}
+                    for c in new.chunks
+                ])  # fmt: skip
+        return _version(row)
 
     def remove(self, doc_id: str, source_uri: str | None = None) -> VersionInfo | None:
         """Tombstone a document: it leaves the live set; its history stays. None if not live."""
         now = time.time()
         with self.engine.begin() as conn:
-            doc = conn.execute(select(s.documents).where(s.documents.c.doc_id == doc_id)).first()
+            doc = conn.execute(_GET_DOCUMENT, {"b_doc": doc_id}).first()
             if doc is None or doc.current_version is None:
                 return None
-            seq = self._new_commit(conn, doc_id, "removed", now)
-            version = doc.latest_version + 1
-            self._close_current(conn, doc_id, seq)
             previous = conn.execute(
                 select(s.versions.c.access, s.versions.c.doc_metadata).where(
                     s.versions.c.doc_id == doc_id, s.versions.c.version == doc.current_version
                 )
             ).one()
-            conn.execute(
-                update(s.documents)
-                .where(s.documents.c.doc_id == doc_id)
-                .values(updated_at=now, current_version=None, latest_version=version)
-            )
-            conn.execute(
-                s.versions.insert().values(
-                    doc_id=doc_id,
-                    version=version,
-                    seq=seq,
-                    valid_to_seq=None,
-                    tombstone=True,
-                    content_hash=None,
-                    source_uri=source_uri,
-                    ingested_at=now,
-                    title=None,
-                    format=None,
-                    access=previous.access,
-                    doc_metadata=previous.doc_metadata,
-                    text=None,
-                    n_chunks=0,
-                )
-            )
-            row = conn.execute(
-                select(*_VERSION_COLUMNS).where(
-                    s.versions.c.doc_id == doc_id, s.versions.c.version == version
-                )
-            ).one()
-        return _version(row._mapping)
+            version = doc.latest_version + 1
+            seq = self._advance(conn, doc_id, "removed", now, None, version, created=False)
+            row = {
+                "doc_id": doc_id, "version": version, "seq": seq, "valid_to_seq": None,
+                "tombstone": True, "content_hash": None, "source_uri": source_uri,
+                "source_mtime": None, "size_bytes": None, "ingested_at": now, "title": None,
+                "format": None, "access": list(previous.access),
+                "doc_metadata": dict(previous.doc_metadata), "n_chunks": 0,
+            }  # fmt: skip
+            conn.execute(s.versions.insert(), {**row, "text": None})
+        return _version(row)
 
     @staticmethod
-    def _new_commit(conn: Connection, doc_id: str, action: str, at: float) -> int:
-        insert = s.commits.insert().values(at=at, doc_id=doc_id, action=action)
-        return int(conn.execute(insert.returning(s.commits.c.seq)).scalar_one())
-
-    @staticmethod
-    def _close_current(conn: Connection, doc_id: str, seq: int) -> None:
-        conn.execute(
-            update(s.versions)
-            .where(s.versions.c.doc_id == doc_id, s.versions.c.valid_to_seq.is_(None))
-            .values(valid_to_seq=seq)
+    def _advance(
+        conn: Connection,
+        doc_id: str,
+        action: str,
+        at: float,
+        current: int | None,
+        latest: int,
+        *,
+        created: bool,
+    ) -> int:
+        """Record a commit, close the open version, point the document at the new one."""
+        seq = int(
+            conn.execute(_NEW_COMMIT, {"at": at, "doc_id": doc_id, "action": action}).scalar_one()
         )
+        if created:
+            conn.execute(s.documents.insert(), {
+                "doc_id": doc_id, "created_at": at, "updated_at": at,
+                "current_version": current, "latest_version": latest,
+            })  # fmt: skip
+        else:
+            conn.execute(_CLOSE_OPEN_VERSION, {"b_doc": doc_id, "b_seq": seq})
+            conn.execute(_POINT_DOCUMENT, {
+                "b_doc": doc_id, "b_at": at, "b_current": current, "b_latest": latest,
+            })  # fmt: skip
+        return seq
 
     # -- reads --------------------------------------------------------------------------
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: set up .venv, ingest the sample corpus, change a
+# policy, and show the versions. Safe to re-run; it rebuilds ./demo-kb each time.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+
+rm -rf demo-kb
+verirag() { .venv/bin/verirag --kb demo-kb "$@"; }
+step() { printf '\n\033[1m$ verirag %s\033[0m\n' "$*"; verirag "$@"; }
+
+step ingest sample/v1
+step docs
+step show refund-policy.md --chunks
+echo; echo "# The refund policy changes (30 -> 14 days), the FAQ page is retired:"
+step ingest --sync sample/v2
+step history refund-policy.md
+step diff refund-policy.md 1 2
+echo; echo "# Re-ingesting the same folder is a no-op:"
+step ingest --sync sample/v2
+step check

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up .venv with the dev extra and run every check: ruff, mypy (strict on src/), pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+.venv/bin/ruff check src tests scripts benchmarks
+.venv/bin/ruff format --check src tests scripts benchmarks
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
