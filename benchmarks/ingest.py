@@ -39,7 +39,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="first N documents only")
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json"
+    )
     args = parser.parse_args()
     if not args.corpus.is_file():
         raise SystemExit(f"{args.corpus} not found: the shared data sets live in ../shared/data")
