@@ -115,6 +115,8 @@ def ingest(
         metadata = parse_meta(meta) if meta else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--meta") from exc
+    if sync and any(p.is_file() for p in paths):
+        raise typer.BadParameter("--sync mirrors directories, not files", param_hint="--sync")
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
     with _open() as kb:
@@ -193,29 +195,17 @@ def history(doc: Annotated[str, typer.Argument(help="document id")]) -> None:
         _doc_or_exit(kb, doc)
         versions = kb.history(doc)
     table = Table(title=f"History of {doc}")
-    for column in (
-        "version",
-        "ingested (UTC)",
-        "status",
-        "title",
-        "chunks",
-        "sha256",
-        "access",
-        "metadata",
-    ):
+    with_meta = any(v.metadata for v in versions)
+    columns = ["version", "ingested (UTC)", "status", "title", "chunks", "sha256", "access"]
+    for column in columns + (["metadata"] if with_meta else []):
         table.add_column(column)
     for v in versions:
         status = "removed" if v.tombstone else ("current" if v.current else "superseded")
-        table.add_row(
-            str(v.version),
-            _when(v.ingested_at),
-            status,
-            v.title or "",
-            str(v.n_chunks),
-            (v.content_hash or "")[:12],
-            ", ".join(v.access),
-            ", ".join(f"{k}={val}" for k, val in v.metadata.items()),
-        )
+        cells = [str(v.version), _when(v.ingested_at), status, v.title or "", str(v.n_chunks),
+                 (v.content_hash or "")[:10], ", ".join(v.access)]  # fmt: skip
+        if with_meta:
+            cells.append(", ".join(f"{k}={val}" for k, val in v.metadata.items()))
+        table.add_row(*cells)
     out.print(table)
 
 

@@ -18,6 +18,7 @@ class Config(BaseModel):
     chunk_overlap: int = Field(
         32, ge=0, description="tokens repeated between pieces of a split block"
     )
+    max_file_mb: int = Field(200, ge=1, description="larger files are reported and skipped")
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> Config:

@@ -159,8 +159,11 @@ class _Skip(Exception):
 
 
 class Ingestor:
-    def __init__(self, catalog: Catalog, chunker: Callable[[], Chunker]) -> None:
+    def __init__(
+        self, catalog: Catalog, chunker: Callable[[], Chunker], max_bytes: int = 200_000_000
+    ) -> None:
         self.catalog = catalog
+        self.max_bytes = max_bytes
         self._chunker = chunker  # built on first use: loading a tokenizer is not free
 
     def run(
@@ -257,14 +260,16 @@ class Ingestor:
         status = Status.CHANGED if state is not None else Status.NEW
         return Outcome(source.doc_id, status, label, version=version.version, n_chunks=len(chunks))
 
-    @staticmethod
-    def _read(source: Source) -> tuple[bytes, float | None]:
+    def _read(self, source: Source) -> tuple[bytes, float | None]:
         if source.data is not None:
             return source.data, None
         assert source.path is not None
         try:
-            mtime = source.path.stat().st_mtime
-            return source.path.read_bytes(), mtime
+            stat = source.path.stat()
+            if stat.st_size > self.max_bytes:
+                size, limit = stat.st_size / 1e6, self.max_bytes / 1e6
+                raise _Skip(f"file too large ({size:.0f} MB; the limit is {limit:.0f} MB)")
+            return source.path.read_bytes(), stat.st_mtime
         except OSError as exc:
             raise _Skip(f"cannot read: {exc.strerror or exc}") from exc
 

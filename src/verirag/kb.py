@@ -53,7 +53,9 @@ class KnowledgeBase:
             self.config = stored
         self.catalog = Catalog.open(self.path / CATALOG_FILE)
         self._chunker: Chunker | None = None
-        self._ingestor = Ingestor(self.catalog, lambda: self.chunker)
+        self._ingestor = Ingestor(
+            self.catalog, lambda: self.chunker, max_bytes=self.config.max_file_mb * 1_000_000
+        )
 
     @property
     def chunker(self) -> Chunker:
@@ -78,6 +80,8 @@ class KnowledgeBase:
         documents under ``prefix`` that are no longer there; a missing path disables that, so
         a typo never empties a knowledge base. ``access`` and ``metadata`` not given keep the
         current version's."""
+        if sync and any(Path(p).is_file() for p in paths):
+            raise ValueError("sync mirrors directories; give folders, not files, with sync")
         sources, failures = discover(paths, prefix)
         missing = any(f.reason == "no such file or directory" for f in failures)
         return self._ingestor.run(

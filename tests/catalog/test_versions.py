@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import write
-from verirag import KnowledgeBase, Status, TextRecord
+from verirag import Config, KnowledgeBase, Status, TextRecord
 from verirag.catalog import schema
 
 POLICY = "# Refunds\n\n## Window\n\nRefunds within 30 days.\n\n## Method\n\nTo the original card.\n"
@@ -161,3 +162,22 @@ def test_commit_sequence_orders_every_change(kb: KnowledgeBase, docs: Path) -> N
     seqs = [v.seq for v in kb.history("a.md")]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
     assert kb.catalog.last_seq() == seqs[-1]
+
+
+def test_sync_refuses_a_file_path(kb: KnowledgeBase, docs: Path) -> None:
+    write(docs, "a.md", "# A\n\nAlpha.\n")
+    write(docs, "b.md", "# B\n\nBeta.\n")
+    kb.ingest(docs)
+    with pytest.raises(ValueError, match="sync mirrors directories"):
+        kb.ingest(docs / "a.md", sync=True)
+    assert len(kb.documents()) == 2
+
+
+def test_files_over_the_size_limit_are_skipped(tmp_path: Path, docs: Path) -> None:
+    write(docs, "big.txt", "word " * 300_000)  # 1.5 MB
+    write(docs, "small.txt", "A small file.")
+    with KnowledgeBase(tmp_path / "kb", config=Config(max_file_mb=1)) as kb:
+        report = kb.ingest(docs)
+    assert report["big.txt"].status is Status.FAILED
+    assert report["big.txt"].reason == "file too large (2 MB; the limit is 1 MB)"
+    assert report["small.txt"].status is Status.NEW
