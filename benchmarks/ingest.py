@@ -69,8 +69,10 @@ def main() -> None:
             again = kb.ingest_texts(records)
             noop.append(time.perf_counter() - start)
             assert again.counts()[Status.UNCHANGED] == len(records), again.counts()
-            print(f"run {run + 1}: parse+chunk {parse_chunk[-1]:.2f}s, ingest {first[-1]:.2f}s, "
-                  f"no-op {noop[-1]:.3f}s")  # fmt: skip
+            print(
+                f"run {run + 1}: parse+chunk {parse_chunk[-1]:.2f}s, ingest {first[-1]:.2f}s, "
+                f"no-op {noop[-1]:.3f}s"
+            )
 
     pc, ing, nop = (statistics.median(x) for x in (parse_chunk, first, noop))
     ratios = [n / f for n, f in zip(noop, first, strict=True)]
@@ -87,12 +89,15 @@ def main() -> None:
         "noop_ratio_median": round(statistics.median(ratios), 4),
     }
     print()
-    print(f"{'parse + chunk':24} {results['parse_chunk_docs_per_s']:>9} docs/s "
-          f"{results['parse_chunk_mb_per_s']:>6} MB/s")  # fmt: skip
-    print(f"{'ingest (catalog commit)':24} {results['ingest_docs_per_s']:>9} docs/s "
-          f"{ing:>6.2f} s")  # fmt: skip
-    print(f"{'no-op re-ingest':24} {nop:>9.3f} s   = {results['noop_ratio_median']:.1%} of the "
-          f"first ingest (target < 5%)")  # fmt: skip
+    print(
+        f"{'parse + chunk':24} {results['parse_chunk_docs_per_s']:>9} docs/s "
+        f"{results['parse_chunk_mb_per_s']:>6} MB/s"
+    )
+    print(f"{'ingest (catalog commit)':24} {results['ingest_docs_per_s']:>9} docs/s {ing:>6.2f} s")
+    print(
+        f"{'no-op re-ingest':24} {nop:>9.3f} s   = {results['noop_ratio_median']:.1%} of the "
+        f"first ingest (target < 5%)"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -201,8 +201,15 @@ def history(doc: Annotated[str, typer.Argument(help="document id")]) -> None:
         table.add_column(column)
     for v in versions:
         status = "removed" if v.tombstone else ("current" if v.current else "superseded")
-        cells = [str(v.version), _when(v.ingested_at), status, v.title or "", str(v.n_chunks),
-                 (v.content_hash or "")[:10], ", ".join(v.access)]  # fmt: skip
+        cells = [
+            str(v.version),
+            _when(v.ingested_at),
+            status,
+            v.title or "",
+            str(v.n_chunks),
+            (v.content_hash or "")[:10],
+            ", ".join(v.access),
+        ]
         if with_meta:
             cells.append(", ".join(f"{k}={val}" for k, val in v.metadata.items()))
         table.add_row(*cells)

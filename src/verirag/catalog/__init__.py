@@ -3,8 +3,10 @@
 from verirag.catalog.store import (
     Catalog,
     CatalogError,
+    ChunkDetail,
     CurrentState,
     DocumentInfo,
+    IndexRow,
     NewVersion,
     StoredChunk,
     VersionInfo,
@@ -13,8 +15,10 @@ from verirag.catalog.store import (
 __all__ = [
     "Catalog",
     "CatalogError",
+    "ChunkDetail",
     "CurrentState",
     "DocumentInfo",
+    "IndexRow",
     "NewVersion",
     "StoredChunk",
     "VersionInfo",

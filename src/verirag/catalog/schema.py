@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -99,4 +100,13 @@ version_chunks = Table(
     Column("line_end", Integer, nullable=True),
     ForeignKeyConstraint(["doc_id", "version"], ["versions.doc_id", "versions.version"]),
     Index("ix_version_chunks_chunk", "chunk_id"),
+)
+
+# Derived, but worth keeping: embedding is the slow step of ingest.
+embedding_cache = Table(
+    "embedding_cache",
+    metadata,
+    Column("model", String, primary_key=True),
+    Column("key", String(32), primary_key=True),  # sha256 of the embedded text
+    Column("vector", LargeBinary, nullable=False),
 )

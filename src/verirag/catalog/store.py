@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,30 @@ class StoredChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexRow:
+    """A chunk of a version, with what the index needs to know about the version."""
+
+    doc_id: str
+    version: int
+    seq: int
+    valid_to_seq: int | None
+    access: list[str]
+    metadata: dict[str, Any]
+    ordinal: int
+    chunk_id: str
+    context: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkDetail:
+    chunk: StoredChunk
+    title: str | None
+    ingested_at: float
+    source_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentState:
     """What the no-op check compares against: the current version's hash and settings."""
 
@@ -111,7 +135,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -201,27 +225,52 @@ class Catalog:
                 conn, new.doc_id, action, now, version, version, created=doc is None
             )
             row = {
-                "doc_id": new.doc_id, "version": version, "seq": seq, "valid_to_seq": None,
-                "tombstone": False, "content_hash": new.content_hash, "source_uri": new.source_uri,
-                "source_mtime": new.source_mtime, "size_bytes": new.size_bytes,
-                "ingested_at": now, "title": new.title, "format": new.format,
-                "access": list(new.access), "doc_metadata": dict(new.metadata),
+                "doc_id": new.doc_id,
+                "version": version,
+                "seq": seq,
+                "valid_to_seq": None,
+                "tombstone": False,
+                "content_hash": new.content_hash,
+                "source_uri": new.source_uri,
+                "source_mtime": new.source_mtime,
+                "size_bytes": new.size_bytes,
+                "ingested_at": now,
+                "title": new.title,
+                "format": new.format,
+                "access": list(new.access),
+                "doc_metadata": dict(new.metadata),
                 "n_chunks": len(new.chunks),
-            }  # fmt: skip
+            }
             conn.execute(s.versions.insert(), {**row, "text": new.text})
-            _insert_ignore(conn, s.chunks, [
-                {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
-                for c in new.chunks
-            ])  # fmt: skip
-            if new.chunks:
-                conn.execute(s.version_chunks.insert(), [
-                    {"doc_id": new.doc_id, "version": version, "ordinal": c.ordinal,
-                     "chunk_id": c.id, "char_start": c.start, "char_end": c.end,
-                     "section": list(c.section), "context": c.context,
-                     "page_start": c.page_start, "page_end": c.page_end,
-                     "line_start": c.line_start, "line_end": c.line_end}
+            insert_ignore(
+                conn,
+                s.chunks,
+                [
+                    {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
                     for c in new.chunks
-                ])  # fmt: skip
+                ],
+            )
+            if new.chunks:
+                conn.execute(
+                    s.version_chunks.insert(),
+                    [
+                        {
+                            "doc_id": new.doc_id,
+                            "version": version,
+                            "ordinal": c.ordinal,
+                            "chunk_id": c.id,
+                            "char_start": c.start,
+                            "char_end": c.end,
+                            "section": list(c.section),
+                            "context": c.context,
+                            "page_start": c.page_start,
+                            "page_end": c.page_end,
+                            "line_start": c.line_start,
+                            "line_end": c.line_end,
+                        }
+                        for c in new.chunks
+                    ],
+                )
         return _version(row)
 
     def remove(self, doc_id: str, source_uri: str | None = None) -> VersionInfo | None:
@@ -239,12 +288,22 @@ class Catalog:
             version = doc.latest_version + 1
             seq = self._advance(conn, doc_id, "removed", now, None, version, created=False)
             row = {
-                "doc_id": doc_id, "version": version, "seq": seq, "valid_to_seq": None,
-                "tombstone": True, "content_hash": None, "source_uri": source_uri,
-                "source_mtime": None, "size_bytes": None, "ingested_at": now, "title": None,
-                "format": None, "access": list(previous.access),
-                "doc_metadata": dict(previous.doc_metadata), "n_chunks": 0,
-            }  # fmt: skip
+                "doc_id": doc_id,
+                "version": version,
+                "seq": seq,
+                "valid_to_seq": None,
+                "tombstone": True,
+                "content_hash": None,
+                "source_uri": source_uri,
+                "source_mtime": None,
+                "size_bytes": None,
+                "ingested_at": now,
+                "title": None,
+                "format": None,
+                "access": list(previous.access),
+                "doc_metadata": dict(previous.doc_metadata),
+                "n_chunks": 0,
+            }
             conn.execute(s.versions.insert(), {**row, "text": None})
         return _version(row)
 
@@ -264,15 +323,27 @@ class Catalog:
             conn.execute(_NEW_COMMIT, {"at": at, "doc_id": doc_id, "action": action}).scalar_one()
         )
         if created:
-            conn.execute(s.documents.insert(), {
-                "doc_id": doc_id, "created_at": at, "updated_at": at,
-                "current_version": current, "latest_version": latest,
-            })  # fmt: skip
+            conn.execute(
+                s.documents.insert(),
+                {
+                    "doc_id": doc_id,
+                    "created_at": at,
+                    "updated_at": at,
+                    "current_version": current,
+                    "latest_version": latest,
+                },
+            )
         else:
             conn.execute(_CLOSE_OPEN_VERSION, {"b_doc": doc_id, "b_seq": seq})
-            conn.execute(_POINT_DOCUMENT, {
-                "b_doc": doc_id, "b_at": at, "b_current": current, "b_latest": latest,
-            })  # fmt: skip
+            conn.execute(
+                _POINT_DOCUMENT,
+                {
+                    "b_doc": doc_id,
+                    "b_at": at,
+                    "b_current": current,
+                    "b_latest": latest,
+                },
+            )
         return seq
 
     # -- reads --------------------------------------------------------------------------
@@ -372,6 +443,103 @@ class Catalog:
             )
             for r in rows
         ]
+
+    def index_rows_since(self, seq: int) -> Iterator[IndexRow]:
+        """Chunks of the content versions committed after ``seq``, for the index to add."""
+        v, vc, c = s.versions, s.version_chunks, s.chunks
+        query = (
+            select(
+                v.c.doc_id,
+                v.c.version,
+                v.c.seq,
+                v.c.valid_to_seq,
+                v.c.access,
+                v.c.doc_metadata,
+                vc.c.ordinal,
+                vc.c.chunk_id,
+                vc.c.context,
+                c.c.text,
+            )
+            .join(vc, (vc.c.doc_id == v.c.doc_id) & (vc.c.version == v.c.version))
+            .join(c, c.c.chunk_id == vc.c.chunk_id)
+            .where(v.c.seq > seq, v.c.tombstone.is_(False))
+            .order_by(v.c.seq, vc.c.ordinal)
+        )
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                yield IndexRow(
+                    r.doc_id,
+                    r.version,
+                    r.seq,
+                    r.valid_to_seq,
+                    list(r.access),
+                    dict(r.doc_metadata),
+                    r.ordinal,
+                    r.chunk_id,
+                    r.context,
+                    r.text,
+                )
+
+    def count_index_rows_since(self, seq: int) -> int:
+        v = s.versions
+        query = select(func.coalesce(func.sum(v.c.n_chunks), 0)).where(v.c.seq > seq)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def closed_since(self, seq: int) -> list[tuple[str, int, int]]:
+        """(doc, version, valid_to) of versions that were open at ``seq`` and closed after it."""
+        v = s.versions
+        query = select(v.c.doc_id, v.c.version, v.c.valid_to_seq).where(
+            v.c.seq <= seq, v.c.valid_to_seq > seq, v.c.tombstone.is_(False)
+        )
+        with self.engine.connect() as conn:
+            return [(r.doc_id, r.version, r.valid_to_seq) for r in conn.execute(query)]
+
+    def seq_at(self, when: float) -> int:
+        """The last commit made at or before unix time ``when`` (0 if none)."""
+        query = select(func.coalesce(func.max(s.commits.c.seq), 0)).where(s.commits.c.at <= when)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def chunk_details(
+        self, keys: Sequence[tuple[str, int, int]]
+    ) -> dict[tuple[str, int, int], ChunkDetail]:
+        """Text, location and document title for (doc, version, ordinal) keys, in one query."""
+        if not keys:
+            return {}
+        v, vc, c = s.versions, s.version_chunks, s.chunks
+        wanted = set(keys)
+        found: dict[tuple[str, int, int], ChunkDetail] = {}
+        doc_ids = sorted({k[0] for k in keys})
+        with self.engine.connect() as conn:
+            for start in range(0, len(doc_ids), 500):
+                query = (
+                    select(vc, c.c.text, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
+                    .join(c, c.c.chunk_id == vc.c.chunk_id)
+                    .join(v, (v.c.doc_id == vc.c.doc_id) & (v.c.version == vc.c.version))
+                    .where(vc.c.doc_id.in_(doc_ids[start : start + 500]))
+                )
+                for r in conn.execute(query):
+                    key = (r.doc_id, r.version, r.ordinal)
+                    if key in wanted:
+                        chunk = StoredChunk(
+                            r.chunk_id,
+                            r.doc_id,
+                            r.version,
+                            r.ordinal,
+                            r.text,
+                            r.n_tokens,
+                            r.char_start,
+                            r.char_end,
+                            tuple(r.section),
+                            r.context,
+                            r.page_start,
+                            r.page_end,
+                            r.line_start,
+                            r.line_end,
+                        )
+                        found[key] = ChunkDetail(chunk, r.title, r.ingested_at, r.source_uri)
+        return found
 
     def last_seq(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,69 @@
+"""Any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+import httpx
+import numpy as np
+
+from verirag.embedding._base import Vectors, normalise
+
+
+class OpenAIEmbedder:
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        batch_size: int = 64,
+        timeout: float = 60.0,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        key_env = os.environ.get("VERIRAG_EMBEDDINGS_KEY_ENV", "OPENAI_API_KEY")
+        key = api_key if api_key is not None else os.environ.get(key_env, "")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+        self.model = model
+        self.model_id = f"openai:{model}@{base_url}"
+        self.batch_size = batch_size
+        self.retries = retries
+        self.dim = len(self._request(["dimension probe"])[0])
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            rows.extend(self._request(list(texts[start : start + self.batch_size])))
+        return normalise(np.asarray(rows, dtype=np.float32))
+
+    def _request(self, texts: list[str]) -> list[list[float]]:
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.client.post(
+                    "/embeddings", json={"model": self.model, "input": texts}
+                )
+                if response.status_code in (429, 500, 502, 503, 504) and attempt < self.retries:
+                    raise httpx.HTTPStatusError(
+                        "retryable", request=response.request, response=response
+                    )
+                response.raise_for_status()
+                data = sorted(response.json()["data"], key=lambda item: item["index"])
+                return [item["embedding"] for item in data]
+            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+                retryable = isinstance(exc, httpx.TransportError) or (
+                    exc.response.status_code in (429, 500, 502, 503, 504)
+                )
+                if not retryable or attempt == self.retries:
+                    raise RuntimeError(
+                        f"embeddings endpoint {self.client.base_url} failed: {exc}"
+                    ) from exc
+                time.sleep(min(2**attempt * 0.5, 8.0))
+        raise AssertionError("unreachable")

@@ -1,0 +1,218 @@
+"""The embedded index: a Qdrant Edge shard inside the knowledge-base directory.
+
+Dense HNSW vectors, a BM25-scored text index (English stemming and stop words), and payload
+indexes for document, version validity and access groups. Version pinned: the API is young.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import qdrant_edge as Q
+
+from verirag.index._base import Hit, IndexPoint, Scope
+
+# Measured on SciFact (benchmarks/ann_recall.py): ef 128 keeps recall@10 >= 0.99 against exact.
+DEFAULT_HNSW_EF = 128
+# BM25 parameters measured on SciFact/NFCorpus train (see docs/retrieval.md).
+BM25_K1 = 0.9
+BM25_B = 0.4
+
+_PAYLOAD_FIELDS = ["doc_id", "version", "chunk_id", "ordinal"]
+_STATE_FILE = "state.json"
+
+
+def point_id(doc_id: str, version: int, chunk_id: str) -> int:
+    digest = hashlib.sha256(f"{doc_id}\x00{version}\x00{chunk_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # 63 bits: a valid unsigned id
+
+
+def _filter(scope: Scope, *extra: Any) -> Any:
+    must: list[Any] = [
+        Q.FieldCondition("valid_from", range=Q.RangeFloat(lte=float(scope.seq))),
+        Q.FieldCondition("valid_to", range=Q.RangeFloat(gt=float(scope.seq))),
+        *extra,
+    ]
+    if scope.groups is not None:
+        must.append(Q.FieldCondition("access", match=Q.MatchAny(list(scope.groups) or ["\x00"])))
+    if scope.doc_ids is not None:
+        must.append(Q.FieldCondition("doc_id", match=Q.MatchAny(list(scope.doc_ids) or ["\x00"])))
+    for key, value in (scope.metadata or {}).items():
+        match = Q.MatchAny(list(value)) if isinstance(value, list | tuple) else Q.MatchValue(value)
+        must.append(Q.FieldCondition(f"meta.{key}", match=match))
+    return Q.Filter(must=must)
+
+
+def _hits(points: list[Any]) -> list[Hit]:
+    hits = []
+    for p in points:
+        payload = p.payload or {}
+        hits.append(
+            Hit(
+                payload["doc_id"],
+                int(payload["version"]),
+                payload["chunk_id"],
+                int(payload["ordinal"]),
+                float(p.score),
+            )
+        )
+    return hits
+
+
+class EdgeIndex:
+    """Qdrant Edge shard at ``path/shard`` plus ``path/state.json`` (watermark, model)."""
+
+    def __init__(
+        self, path: str | Path, *, dim: int, model_id: str, hnsw_ef: int = DEFAULT_HNSW_EF
+    ) -> None:
+        self.path = Path(path)
+        self.model_id = model_id
+        self.hnsw_ef = hnsw_ef
+        self.dim = dim
+        state = self._read_state()
+        if state is not None and (state.get("model_id") != model_id or state.get("dim") != dim):
+            raise ValueError(
+                f"the index at {self.path} holds {state.get('model_id')} vectors, not {model_id}: "
+                "run `verirag reindex`"
+            )
+        shard_path = self.path / "shard"
+        if state is None:
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            shard_path.mkdir(parents=True)
+            self.shard = Q.EdgeShard.create(str(shard_path), self._config())
+            self._create_field_indexes()
+            self._watermark = 0
+            self._write_state()
+        else:
+            self.shard = Q.EdgeShard.load(str(shard_path))
+            self._watermark = int(state["watermark"])
+
+    def _config(self) -> Any:
+        return Q.EdgeConfig(
+            vectors={"dense": Q.EdgeVectorParams(size=self.dim, distance=Q.Distance.Cosine)},
+            hnsw_config=Q.HnswIndexConfig(m=16, ef_construct=200, full_scan_threshold=10_000),
+        )
+
+    def _create_field_indexes(self) -> None:
+        keyword, integer = Q.PayloadSchemaType.Keyword, Q.PayloadSchemaType.Integer
+        for field, kind in [
+            ("doc_id", keyword),
+            ("access", keyword),
+            ("chunk_id", keyword),
+            ("version", integer),
+            ("valid_from", integer),
+            ("valid_to", integer),
+        ]:
+            self.shard.update(Q.UpdateOperation.create_field_index(field, kind))
+        text = Q.TextIndexParams(
+            tokenizer=Q.TokenizerType.Word,
+            lowercase=True,
+            ascii_folding=True,
+            stemmer=Q.SnowballParams(Q.SnowballLanguage.English),
+            stopwords=Q.Language.English,
+            scoring=True,
+        )
+        self.shard.update(Q.UpdateOperation.create_field_index("text", text))
+
+    # -- state ------------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, Any] | None:
+        path = self.path / _STATE_FILE
+        if not path.is_file() or not (self.path / "shard").is_dir():
+            return None
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
+
+    def _write_state(self) -> None:
+        tmp = self.path / (_STATE_FILE + ".tmp")
+        state = {"watermark": self._watermark, "model_id": self.model_id, "dim": self.dim}
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.path / _STATE_FILE)
+
+    @property
+    def watermark(self) -> int:
+        """The last catalog commit fully applied to the index."""
+        return self._watermark
+
+    def set_watermark(self, seq: int) -> None:
+        """Make everything written so far durable, then publish it (the atomic switch)."""
+        self.shard.flush()
+        self._watermark = seq
+        self._write_state()
+
+    # -- writes -----------------------------------------------------------------------
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None:
+        if not points:
+            return
+        batch = [
+            Q.Point(
+                point_id(p.doc_id, p.version, p.chunk_id),
+                {"dense": np.asarray(p.vector, dtype=np.float32).tolist()},
+                {
+                    "doc_id": p.doc_id,
+                    "version": p.version,
+                    "chunk_id": p.chunk_id,
+                    "ordinal": p.ordinal,
+                    "text": p.text,
+                    "valid_from": p.valid_from,
+                    "valid_to": p.valid_to,
+                    "access": list(p.access),
+                    "meta": dict(p.metadata),
+                },
+            )
+            for p in points
+        ]
+        self.shard.update(Q.UpdateOperation.upsert_points(batch))
+
+    def close_version(self, doc_id: str, version: int, valid_to: int) -> None:
+        flt = Q.Filter(
+            must=[
+                Q.FieldCondition("doc_id", match=Q.MatchValue(doc_id)),
+                Q.FieldCondition("version", match=Q.MatchValue(version)),
+            ]
+        )
+        self.shard.update(Q.UpdateOperation.set_payload_by_filter(flt, {"valid_to": valid_to}))
+
+    def optimize(self) -> None:
+        """Build HNSW segments (search is brute force until then)."""
+        self.shard.optimize()
+
+    # -- reads ------------------------------------------------------------------------
+
+    def dense(
+        self, vector: npt.NDArray[np.float32], limit: int, scope: Scope, *, exact: bool = False
+    ) -> list[Hit]:
+        request = Q.QueryRequest(
+            limit=limit,
+            query=Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense"),
+            filter=_filter(scope),
+            params=Q.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact),
+            with_payload=_PAYLOAD_FIELDS,
+        )
+        return _hits(self.shard.query(request))
+
+    def text(self, query: str, limit: int, scope: Scope) -> list[Hit]:
+        request = Q.QueryRequest(
+            limit=limit,
+            query=Q.TextQuery("text", query, Q.Bm25Params(k=BM25_K1, b=BM25_B)),
+            filter=_filter(scope),
+            with_payload=_PAYLOAD_FIELDS,
+        )
+        return _hits(self.shard.query(request))
+
+    def count(self, scope: Scope) -> int:
+        return int(self.shard.count(Q.CountRequest(filter=_filter(scope), exact=True)))
+
+    def close(self) -> None:
+        self.shard.flush()
+        self.shard.close()
