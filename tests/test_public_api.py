@@ -13,5 +13,17 @@ def test_all_names_exist_and_are_sorted() -> None:
 
 def test_public_names_are_exactly_all() -> None:
     public = {n for n in vars(verirag) if not n.startswith("_")}
-    modules = {"catalog", "chunking", "config", "documents", "ingest", "kb", "cli"}
+    modules = {
+        "catalog",
+        "chunking",
+        "config",
+        "documents",
+        "embedding",
+        "index",
+        "ingest",
+        "kb",
+        "results",
+        "retrieval",
+        "cli",
+    }
     assert public - modules == set(verirag.__all__) - {"__version__"}

@@ -6,6 +6,8 @@ from verirag.config import Config
 from verirag.documents import ParsedDocument, ParseError, parse
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
+from verirag.results import SearchResult
+from verirag.retrieval import Fusion, Mode, SearchOptions
 
 __version__ = "0.1.0"
 
@@ -14,11 +16,15 @@ __all__ = [
     "Chunker",
     "Config",
     "DocumentInfo",
+    "Fusion",
     "IngestReport",
     "KnowledgeBase",
+    "Mode",
     "Outcome",
     "ParseError",
     "ParsedDocument",
+    "SearchOptions",
+    "SearchResult",
     "Status",
     "StoredChunk",
     "TextRecord",

@@ -1,4 +1,4 @@
-"""Knowledge-base settings, stored beside the catalog so every run chunks the same way."""
+"""Knowledge-base settings, stored beside the catalog: every run chunks and embeds alike."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIG_FILE = "verirag.json"
 CATALOG_FILE = "catalog.db"
+INDEX_DIR = "index"
+
+# Changing these changes what is stored (chunks, vectors): fixed when a knowledge base is made.
+STORED_FIELDS = ("tokenizer", "chunk_tokens", "chunk_overlap", "embedder")
 
 
 class Config(BaseModel):
@@ -18,13 +22,19 @@ class Config(BaseModel):
     chunk_overlap: int = Field(
         32, ge=0, description="tokens repeated between pieces of a split block"
     )
+    embedder: str = Field("minilm", description="minilm | st:NAME_OR_PATH | openai:MODEL@URL")
     max_file_mb: int = Field(200, ge=1, description="larger files are reported and skipped")
+    reranker: str | None = Field(None, description="directory of an ONNX re-ranker, or st:NAME")
+    threads: int | None = Field(None, ge=1, description="CPU threads for models (default: all)")
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> Config:
         if self.chunk_overlap >= self.chunk_tokens // 2:
             raise ValueError("chunk_overlap must be less than half of chunk_tokens")
         return self
+
+    def stored(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in STORED_FIELDS}
 
     @classmethod
     def load(cls, directory: Path) -> Config | None:

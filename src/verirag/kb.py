@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from verirag.catalog import Catalog, DocumentInfo, StoredChunk, VersionInfo
+from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
 from verirag.chunking import Chunker, load_tokenizer
-from verirag.config import CATALOG_FILE, Config
+from verirag.config import CATALOG_FILE, INDEX_DIR, Config
+from verirag.embedding import Embedder, EmbeddingCache, embed_cached, load_embedder
+from verirag.embedding._base import Vectors
+from verirag.index import OPEN, Index, IndexPoint, Scope, open_index
 from verirag.ingest import (
     SIDECAR_SUFFIX,
     Ingestor,
@@ -25,6 +29,8 @@ from verirag.ingest import (
     is_sidecar,
     text_sources,
 )
+from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
+from verirag.retrieval import Retriever, SearchOptions, load_reranker
 
 DEFAULT_PATH = ".verirag"
 
@@ -44,15 +50,22 @@ class KnowledgeBase:
         if stored is None:
             self.config = config or Config()
             self.config.save(self.path)
-        elif config is not None and config != stored:
+        elif config is not None and config.stored() != stored.stored():
             raise ValueError(
-                f"{self.path} was created with {stored.model_dump()}; "
-                "open it without a config, or create a new knowledge base"
+                f"{self.path} was made with {stored.stored()}; open it without those "
+                "settings, or make a new knowledge base"
             )
+        elif config is not None and config != stored:
+            self.config = config  # query-time settings (re-ranker, threads, limits) may change
+            self.config.save(self.path)
         else:
             self.config = stored
         self.catalog = Catalog.open(self.path / CATALOG_FILE)
+        self.cache = EmbeddingCache(self.catalog.engine)
         self._chunker: Chunker | None = None
+        self._embedder: Embedder | None = None
+        self._index: Index | None = None
+        self._retriever: Retriever | None = None
         self._ingestor = Ingestor(
             self.catalog, lambda: self.chunker, max_bytes=self.config.max_file_mb * 1_000_000
         )
@@ -74,6 +87,7 @@ class KnowledgeBase:
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
+        on_embed: EmbedProgress | None = None,
     ) -> IngestReport:
         """Ingest files and directories. Each document's id is ``prefix`` + its path relative
         to the directory given (or its file name). ``sync=True`` also tombstones the live
@@ -84,7 +98,7 @@ class KnowledgeBase:
             raise ValueError("sync mirrors directories; give folders, not files, with sync")
         sources, failures = discover(paths, prefix)
         missing = any(f.reason == "no such file or directory" for f in failures)
-        return self._ingestor.run(
+        report = self._ingestor.run(
             sources,
             access=list(access) if access is not None else None,
             metadata=metadata,
@@ -92,6 +106,8 @@ class KnowledgeBase:
             remove_missing=prefix if sync and not missing else None,
             on_progress=on_progress,
         )
+        self.sync_index(on_embed)
+        return report
 
     def ingest_texts(
         self,
@@ -100,20 +116,24 @@ class KnowledgeBase:
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
+        on_embed: EmbedProgress | None = None,
     ) -> IngestReport:
         """Ingest documents given as text (records of a data set, pages fetched elsewhere)."""
-        return self._ingestor.run(
+        report = self._ingestor.run(
             text_sources(records),
             access=list(access) if access is not None else None,
             metadata=metadata,
             on_progress=on_progress,
         )
+        self.sync_index(on_embed)
+        return report
 
     def remove(self, doc_id: str) -> Outcome:
         """Tombstone a document: it leaves search; its history stays."""
         removed = self.catalog.remove(doc_id)
         if removed is None:
             raise KeyError(f"{doc_id} is not a live document")
+        self.sync_index()
         return Outcome(doc_id, Status.REMOVED, "", version=removed.version)
 
     def watch(
@@ -167,6 +187,146 @@ class KnowledgeBase:
                 if removed is not None and on_progress is not None:
                     outcome = Outcome(doc_id, Status.REMOVED, "", version=removed.version)
                     on_progress(outcome, len(report.outcomes) + i, len(report.outcomes) + len(gone))
+            self.sync_index()
+
+    # -- index ------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.config.embedder, threads=self.config.threads)
+        return self._embedder
+
+    @property
+    def index(self) -> Index:
+        """The search index, reconciled with the catalog on first use."""
+        if self._index is None:
+            self._index = self._open_index()
+            self.sync_index()
+        return self._index
+
+    def _open_index(self) -> Index:
+        return open_index(str(self.path / INDEX_DIR), self.embedder.dim, self.embedder.model_id)
+
+    def sync_index(self, on_embed: EmbedProgress | None = None, batch: int = 256) -> int:
+        """Apply every catalog commit the index has not seen; returns the chunks embedded
+        (the rest come from the cache). Safe to repeat: writes are idempotent, and the
+        watermark moves only once everything up to it is durable."""
+        if self._index is None:
+            self._index = self._open_index()
+        index = self._index
+        target = self.catalog.last_seq()
+        since = index.watermark
+        if target <= since:
+            return 0
+        total = self.catalog.count_index_rows_since(since)
+        done = embedded = 0
+        rows: list[IndexRow] = []
+
+        def flush() -> None:
+            nonlocal done, embedded
+            texts = [f"{r.context}\n{r.text}" for r in rows]
+            vectors, fresh = embed_cached(self.embedder, self.cache, texts)
+            index.upsert(
+                [
+                    IndexPoint(
+                        r.doc_id,
+                        r.version,
+                        r.chunk_id,
+                        r.ordinal,
+                        text,
+                        vector,
+                        r.seq,
+                        r.valid_to_seq or OPEN,
+                        r.access,
+                        r.metadata,
+                    )
+                    for r, text, vector in zip(rows, texts, vectors, strict=True)
+                ]
+            )
+            done += len(rows)
+            embedded += fresh
+            rows.clear()
+            if on_embed is not None:
+                on_embed(done, total)
+
+        for row in self.catalog.index_rows_since(since):
+            rows.append(row)
+            if len(rows) >= batch:
+                flush()
+        if rows:
+            flush()
+        for doc_id, version, valid_to in self.catalog.closed_since(since):
+            index.close_version(doc_id, version, valid_to)
+        index.set_watermark(target)
+        if total >= 1000:
+            index.optimize()
+        return embedded
+
+    def reindex(self, on_embed: EmbedProgress | None = None) -> int:
+        """Rebuild the index from the catalog (vectors come from the embedding cache)."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self._retriever = None
+        shutil.rmtree(self.path / INDEX_DIR, ignore_errors=True)
+        return self.sync_index(on_embed)
+
+    # -- search -----------------------------------------------------------------------
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            reranker = (
+                load_reranker(self.config.reranker, threads=self.config.threads)
+                if self.config.reranker
+                else None
+            )
+            self._retriever = Retriever(self.index, self._embed_query, self._passages, reranker)
+        return self._retriever
+
+    def _embed_query(self, query: str) -> Vectors:
+        vector: Vectors = self.embedder.embed([query])[0]
+        return vector
+
+    def _passages(self, keys: Sequence[tuple[str, int, int]]) -> list[str]:
+        details = self.catalog.chunk_details(keys)
+        return [f"{details[k].chunk.context}\n{details[k].chunk.text}" for k in keys]
+
+    def scope(
+        self,
+        *,
+        as_of: AsOf | None = None,
+        groups: Sequence[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Scope:
+        """What a search may see: live versions (or those valid at ``as_of``), for a
+        principal's ``groups`` (``None``: unrestricted), narrowed by ids or metadata."""
+        seq = self.index.watermark
+        if as_of is not None:
+            seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
+        return Scope(seq, None if groups is None else sorted(set(groups)), doc_ids, metadata)
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        as_of: AsOf | None = None,
+        groups: Sequence[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        options: SearchOptions | None = None,
+    ) -> list[SearchResult]:
+        """The ``k`` best chunks for ``query``, with their document, version, section,
+        location and the score at every stage."""
+        if not query.strip():
+            raise ValueError("empty query")
+        scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
+        ranked = self.retriever.search(query, scope, k, options)
+        details = self.catalog.chunk_details([c.key for c in ranked])
+        return [SearchResult.make(c, details[c.key]) for c in ranked if c.key in details]
 
     # -- read -------------------------------------------------------------------------
 
@@ -206,6 +366,10 @@ class KnowledgeBase:
     # -- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self._retriever = None
         self.catalog.close()
 
     def __enter__(self) -> KnowledgeBase:
