@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,8 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from verirag.config import Config
 from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
+from verirag.results import SearchResult
+from verirag.retrieval import Mode, SearchOptions
 
 app = typer.Typer(
     help="verirag: versioned, cited knowledge from your own documents.",
@@ -129,9 +133,13 @@ def ingest(
             transient=True,
         ) as bar:
             task = bar.add_task("ingesting", total=None)
+            embed_task = bar.add_task("embedding", total=None, visible=False)
 
             def progress(outcome: Outcome, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, description=outcome.doc_id[-40:])
+
+            def embedding(done: int, total: int) -> None:
+                bar.update(embed_task, completed=done, total=total, visible=True)
 
             report = kb.ingest(
                 *paths,
@@ -140,6 +148,7 @@ def ingest(
                 access=access,
                 metadata=metadata,
                 on_progress=progress,
+                on_embed=embedding,
             )
         _print_summary(report)
         if watch:
@@ -318,3 +327,188 @@ def check() -> None:
         raise typer.Exit(1)
     documents, versions, chunks = counts["documents"], counts["versions"], counts["chunks"]
     out.print(f"ok: {documents} documents, {versions} versions, {chunks} chunks")
+
+
+def _parse_filters(pairs: list[str] | None) -> dict[str, Any] | None:
+    if not pairs:
+        return None
+    try:
+        return dict(parse_meta(pairs))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--filter") from exc
+
+
+def _location(r: SearchResult) -> str:
+    parts = []
+    if r.page_start is not None:
+        parts.append(
+            f"p. {r.page_start}" + (f"-{r.page_end}" if r.page_end != r.page_start else "")
+        )
+    if r.line_start is not None:
+        parts.append(f"lines {r.line_start}-{r.line_end}")
+    return ", ".join(parts)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="what to look for")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="results")] = 10,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="search the versions valid then (ISO date/time, UTC)"),
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="show every stage's score and rank")] = False,
+    mode: Annotated[Mode, typer.Option(help="retrieval mode")] = Mode.HYBRID,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="search as a principal in GROUP")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
+    ] = None,
+) -> None:
+    """Ranked chunks with their document, version, section and location."""
+    with _open() as kb:
+        try:
+            results = kb.search(
+                query,
+                k=k,
+                as_of=as_of,
+                groups=group,
+                metadata=_parse_filters(filter_),
+                options=SearchOptions(mode=mode),
+            )
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    if not results:
+        out.print("no results")
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "document", "section", "where", "score", "text"):
+        table.add_column(column, overflow="fold")
+    if explain:
+        table.add_column("stages")
+    for rank, r in enumerate(results, start=1):
+        snippet = r.text if len(r.text) <= 300 else r.text[:297] + "..."
+        row: list[str | Text] = [
+            str(rank),
+            f"{r.doc_id}@{r.version}",
+            " > ".join(r.section),
+            _location(r),
+            f"{r.score:.3f}",
+            Text(snippet),
+        ]
+        if explain:
+            row.append(
+                "\n".join(
+                    f"{stage}: {score:.3f} (#{r.ranks.get(stage, '-')})"
+                    for stage, score in r.scores.items()
+                )
+            )
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the catalog (vectors come from the embedding cache)."""
+    with _open() as kb, _bar() as bar:
+        task = bar.add_task("indexing", total=None)
+        embedded = kb.reindex(lambda done, total: bar.update(task, completed=done, total=total))
+        counts = kb.catalog.counts()
+    out.print(
+        f"reindexed {counts['documents']} documents; {embedded} chunks embedded, the rest cached"
+    )
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+eval_app = typer.Typer(help="Measure retrieval and answers on your own data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    folder: Annotated[
+        Path, typer.Argument(help="a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/)")
+    ],
+    split: Annotated[str, typer.Option(help="qrels split")] = "test",
+    kb_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval-kb", help="knowledge base for the corpus (default .verirag-eval/NAME)"
+        ),
+    ] = None,
+    reranker: Annotated[
+        str | None, typer.Option(help="re-ranker (directory or st:NAME) for the re-rank row")
+    ] = None,
+    aggregate_by: Annotated[
+        str, typer.Option("--aggregate", help="chunk scores to documents: max or sum")
+    ] = "max",
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the results here too")
+    ] = None,
+) -> None:
+    """nDCG@10, Recall@100, MRR@10 and latency for BM25, dense, hybrid and hybrid + re-rank."""
+    from verirag.evaluation import evaluate_retrieval, load_beir, standard_variants
+
+    try:
+        data = load_beir(folder, split)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    target = kb_dir or Path(".verirag-eval") / data.name
+    config = None
+    if reranker:
+        stored = Config.load(target)
+        config = (stored or Config()).model_copy(update={"reranker": reranker})
+    with KnowledgeBase(target, config=config) as kb, _bar() as bar:
+        task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
+        embed_task = bar.add_task("embedding", total=None, visible=False)
+        kb.ingest_texts(
+            data.corpus,
+            on_progress=lambda _o, done, total: bar.update(task, completed=done, total=total),
+            on_embed=lambda done, total: bar.update(
+                embed_task, completed=done, total=total, visible=True
+            ),
+        )
+        variants = standard_variants(with_reranker=kb.config.reranker is not None)
+        query_task = bar.add_task("querying", total=len(data.queries) * len(variants))
+        results = evaluate_retrieval(
+            kb, data, variants, how=aggregate_by, on_query=lambda: bar.advance(query_task)
+        )
+    rows = [r.row() for r in results]
+    table = Table(
+        title=f"{data.name} ({split}, {len(data.queries)} queries, {len(data.corpus)} documents)"
+    )
+    for column in ("variant", "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c]) if c == "variant" else f"{row[c]:.4f}" if "@" in c else f"{row[c]:.1f}"
+                for c in ("variant", "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms")
+            )
+        )
+    out.print(table)
+    out.print("latency: one query (k=10) at the variant's own settings, after the metric run")
+    report = {
+        "dataset": data.name,
+        "split": split,
+        "queries": len(data.queries),
+        "documents": len(data.corpus),
+        "aggregate": aggregate_by,
+        "results": rows,
+    }
+    path = json_path or target / f"eval-{split}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    out.print(f"wrote {path}")

@@ -49,9 +49,21 @@ class SearchResult:
     def make(cls, scored: ScoredChunk, detail: ChunkDetail) -> SearchResult:
         c = detail.chunk
         return cls(
-            doc_id=c.doc_id, version=c.version, title=detail.title, section=c.section,
-            text=c.text, context=c.context, chunk_id=c.chunk_id, char_start=c.char_start,
-            char_end=c.char_end, page_start=c.page_start, page_end=c.page_end,
-            line_start=c.line_start, line_end=c.line_end, ingested_at=detail.ingested_at,
-            score=scored.score, scores=dict(scored.scores), ranks=dict(scored.ranks),
-        )  # fmt: skip
+            doc_id=c.doc_id,
+            version=c.version,
+            title=detail.title,
+            section=c.section,
+            text=c.text,
+            context=c.context,
+            chunk_id=c.chunk_id,
+            char_start=c.char_start,
+            char_end=c.char_end,
+            page_start=c.page_start,
+            page_end=c.page_end,
+            line_start=c.line_start,
+            line_end=c.line_end,
+            ingested_at=detail.ingested_at,
+            score=scored.score,
+            scores=dict(scored.scores),
+            ranks=dict(scored.ranks),
+        )

@@ -31,6 +31,7 @@ class OpenAIEmbedder:
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
         )
         self.model = model
+        self.base_url = base_url.rstrip("/")
         self.model_id = f"openai:{model}@{base_url}"
         self.batch_size = batch_size
         self.retries = retries
@@ -63,7 +64,7 @@ class OpenAIEmbedder:
                 )
                 if not retryable or attempt == self.retries:
                     raise RuntimeError(
-                        f"embeddings endpoint {self.client.base_url} failed: {exc}"
+                        f"embeddings endpoint {self.base_url} failed: {exc}"
                     ) from exc
                 time.sleep(min(2**attempt * 0.5, 8.0))
         raise AssertionError("unreachable")

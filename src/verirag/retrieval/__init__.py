@@ -94,9 +94,13 @@ class Retriever:
         self.reranker = reranker
 
     def search(
-        self, query: str, scope: Scope, k: int = 10, options: SearchOptions | None = None,
+        self,
+        query: str,
+        scope: Scope,
+        k: int = 10,
+        options: SearchOptions | None = None,
         timings: Timings | None = None,
-    ) -> list[ScoredChunk]:  # fmt: skip
+    ) -> list[ScoredChunk]:
         options = options or SearchOptions()
         timings = timings if timings is not None else Timings()
         started = time.perf_counter()

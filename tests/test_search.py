@@ -1,0 +1,136 @@
+"""Search through the facade: freshness, as-of, access control inside the index, reconcile."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from verirag import KnowledgeBase, Mode, SearchOptions
+from verirag.catalog import Catalog, NewVersion
+from verirag.chunking import Chunker, load_tokenizer
+from verirag.documents import parse
+
+REFUND_V1 = "# Refund policy\n\nCustomers can return items within thirty days for a full refund.\n"
+REFUND_V2 = "# Refund policy\n\nCustomers can return items within fourteen days for store credit.\n"
+SHIPPING = "# Shipping\n\nParcels travel by courier and arrive in five business days.\n"
+SALARIES = (
+    "# Salary bands\n\nEngineers at level three earn between ninety and one hundred thousand.\n"
+)
+
+
+@pytest.fixture
+def policies(kb: KnowledgeBase, docs: Path) -> KnowledgeBase:
+    write(docs, "refund.md", REFUND_V1)
+    write(docs, "shipping.md", SHIPPING)
+    write(docs, "salaries.md", SALARIES)
+    write(docs, "salaries.md.verirag.toml", 'access = ["hr"]\n[metadata]\nteam = "people"\n')
+    kb.ingest(docs)
+    return kb
+
+
+def test_an_edited_document_is_found_by_its_new_text_immediately(
+    policies: KnowledgeBase, docs: Path
+) -> None:
+    kb = policies
+    assert kb.search("thirty days full refund", k=1)[0].doc_id == "refund.md"
+    write(docs, "refund.md", REFUND_V2)
+    kb.ingest(docs)  # no reopen, no wait: the next query sees version 2
+    for mode in Mode:
+        options = SearchOptions(mode=mode)
+        new = kb.search("fourteen days store credit", k=3, options=options)
+        assert (new[0].doc_id, new[0].version) == ("refund.md", 2), mode
+        old = kb.search("thirty days full refund", k=3, options=options)
+        assert all("thirty" not in r.text for r in old), mode
+        assert all(r.version == 2 for r in old if r.doc_id == "refund.md"), mode
+
+
+def test_as_of_sees_the_versions_valid_then(policies: KnowledgeBase, docs: Path) -> None:
+    kb = policies
+    before_edit = time.time()
+    time.sleep(0.01)
+    write(docs, "refund.md", REFUND_V2)
+    kb.ingest(docs)
+    then = kb.search("how many days to return an item", k=1, as_of=before_edit)[0]
+    now = kb.search("how many days to return an item", k=1)[0]
+    assert (then.doc_id, then.version, "thirty" in then.text) == ("refund.md", 1, True)
+    assert (now.doc_id, now.version, "fourteen" in now.text) == ("refund.md", 2, True)
+    (docs / "refund.md").unlink()
+    kb.ingest(docs, sync=True)
+    assert all(r.doc_id != "refund.md" for r in kb.search("return items refund", k=5))
+    assert kb.search("return items refund", k=1, as_of=before_edit)[0].doc_id == "refund.md"
+    assert kb.search("anything at all", k=5, as_of=0.0) == []  # before the first commit
+
+
+def test_access_groups_are_enforced_inside_the_index(policies: KnowledgeBase) -> None:
+    kb = policies
+    query = "salary bands for engineers"
+    for mode in Mode:
+        options = SearchOptions(mode=mode, candidates=50)
+        public = kb.search(query, k=10, groups=["public"], options=options)
+        assert all(r.doc_id != "salaries.md" for r in public), mode
+        assert public or mode is Mode.BM25  # no public document shares a word with the query
+        hr = kb.search(query, k=10, groups=["hr"], options=options)
+        assert [r.doc_id for r in hr] == ["salaries.md"], mode
+    assert kb.index.count(kb.scope(groups=["public"])) == 2
+    assert kb.index.count(kb.scope(groups=["hr", "public"])) == 3
+    assert kb.index.count(kb.scope(groups=[])) == 0
+    assert kb.search(query, k=10, groups=["nobody"]) == []
+
+
+def test_metadata_and_document_filters(policies: KnowledgeBase) -> None:
+    kb = policies
+    assert [r.doc_id for r in kb.search("days", k=5, metadata={"team": "people"})] == [
+        "salaries.md"
+    ]
+    hits = kb.search("days", k=5, doc_ids=["shipping.md"])
+    assert {r.doc_id for r in hits} == {"shipping.md"}
+
+
+def test_results_carry_citations_and_stage_scores(policies: KnowledgeBase) -> None:
+    result = policies.search("parcels courier delivery", k=1)[0]
+    assert result.doc_id == "shipping.md" and result.title == "Shipping"
+    assert result.section == ("Shipping",)
+    assert result.text.startswith("Shipping\n\nParcels")
+    assert (result.line_start, result.line_end) == (1, 3)
+    assert policies.version("shipping.md").text[result.char_start : result.char_end] == result.text  # type: ignore[index]
+    assert {"dense", "bm25", "fused"} <= result.scores.keys()
+    assert result.ranks["fused"] == 1
+
+
+def test_open_reconciles_an_index_that_missed_a_commit(tmp_path: Path, docs: Path) -> None:
+    write(docs, "refund.md", REFUND_V1)
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        kb.ingest(docs)
+        watermark = kb.index.watermark
+    # A process that died after its catalog commit and before updating the index.
+    catalog = Catalog.open(tmp_path / "kb" / "catalog.db")
+    parsed = parse(REFUND_V2.encode(), "refund.md")
+    chunks = Chunker(load_tokenizer()).chunk("refund.md", parsed)
+    catalog.commit(NewVersion("refund.md", "hash-v2", parsed.text, parsed.title, parsed.format,
+                              chunks, ["public"]))  # fmt: skip
+    catalog.close()
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        assert kb.index.watermark > watermark
+        top = kb.search("fourteen days store credit", k=1)[0]
+        assert (top.doc_id, top.version) == ("refund.md", 2)
+
+
+def test_reindex_rebuilds_from_the_catalog_without_embedding_again(policies: KnowledgeBase) -> None:
+    kb = policies
+    before = [(r.doc_id, r.version) for r in kb.search("refund days", k=3)]
+    assert kb.reindex() == 0  # every vector came from the cache
+    assert [(r.doc_id, r.version) for r in kb.search("refund days", k=3)] == before
+
+
+def test_remove_takes_a_document_out_of_search(policies: KnowledgeBase) -> None:
+    kb = policies
+    kb.remove("shipping.md")
+    assert all(r.doc_id != "shipping.md" for r in kb.search("parcels courier", k=5))
+
+
+def test_empty_query_is_an_error(policies: KnowledgeBase) -> None:
+    with pytest.raises(ValueError, match="empty query"):
+        policies.search("   ")
