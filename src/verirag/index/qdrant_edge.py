@@ -76,6 +76,7 @@ class EdgeIndex:
         self.path = Path(path)
         self.model_id = model_id
         self.hnsw_ef = hnsw_ef
+        self.bm25 = (BM25_K1, BM25_B)
         self.dim = dim
         state = self._read_state()
         if state is not None and (state.get("model_id") != model_id or state.get("dim") != dim):
@@ -204,7 +205,7 @@ class EdgeIndex:
     def text(self, query: str, limit: int, scope: Scope) -> list[Hit]:
         request = Q.QueryRequest(
             limit=limit,
-            query=Q.TextQuery("text", query, Q.Bm25Params(k=BM25_K1, b=BM25_B)),
+            query=Q.TextQuery("text", query, Q.Bm25Params(k=self.bm25[0], b=self.bm25[1])),
             filter=_filter(scope),
             with_payload=_PAYLOAD_FIELDS,
         )
