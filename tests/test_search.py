@@ -109,8 +109,11 @@ def test_open_reconciles_an_index_that_missed_a_commit(tmp_path: Path, docs: Pat
     catalog = Catalog.open(tmp_path / "kb" / "catalog.db")
     parsed = parse(REFUND_V2.encode(), "refund.md")
     chunks = Chunker(load_tokenizer()).chunk("refund.md", parsed)
-    catalog.commit(NewVersion("refund.md", "hash-v2", parsed.text, parsed.title, parsed.format,
-                              chunks, ["public"]))  # fmt: skip
+    catalog.commit(
+        NewVersion(
+            "refund.md", "hash-v2", parsed.text, parsed.title, parsed.format, chunks, ["public"]
+        )
+    )
     catalog.close()
     with KnowledgeBase(tmp_path / "kb") as kb:
         assert kb.index.watermark > watermark

@@ -4,10 +4,12 @@ HTTP server on 127.0.0.1 (serving the same ONNX model)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -47,10 +49,10 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
 
 
 class _EmbeddingsHandler(BaseHTTPRequestHandler):
-    requests: list[dict[str, object]] = []
+    requests: ClassVar[list[dict[str, object]]] = []
     fail_next = 0
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(
             {"path": self.path, "auth": self.headers.get("Authorization"), **body}
@@ -104,7 +106,9 @@ def test_retries_on_503_then_succeeds(server: str) -> None:
 
 
 def test_a_down_endpoint_is_a_clear_error() -> None:
-    with pytest.raises(RuntimeError, match="embeddings endpoint http://127.0.0.1:9/v1 failed"):
+    with pytest.raises(
+        RuntimeError, match=re.escape("embeddings endpoint http://127.0.0.1:9/v1 failed")
+    ):
         OpenAIEmbedder("m", "http://127.0.0.1:9/v1", retries=1, timeout=2)
 
 

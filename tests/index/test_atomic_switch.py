@@ -15,8 +15,17 @@ def point(
 ) -> IndexPoint:
     vector = np.zeros(8, dtype=np.float32)
     vector[ordinal] = 1.0
-    return IndexPoint("policy.md", version, f"v{version}c{ordinal}", ordinal, text, vector,
-                      valid_from, valid_to, ["public"])  # fmt: skip
+    return IndexPoint(
+        "policy.md",
+        version,
+        f"v{version}c{ordinal}",
+        ordinal,
+        text,
+        vector,
+        valid_from,
+        valid_to,
+        ["public"],
+    )
 
 
 def test_no_query_sees_a_mix_of_two_versions(tmp_path: Path) -> None:

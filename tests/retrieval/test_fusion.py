@@ -24,8 +24,11 @@ def test_convex_normalises_each_list_and_weights_them() -> None:
 
 
 def test_aggregate_max_and_sum() -> None:
-    chunks = [ScoredChunk("d1", 1, "c1", 0, 0.5), ScoredChunk("d1", 1, "c2", 1, 0.4),
-              ScoredChunk("d2", 1, "c3", 0, 0.7)]  # fmt: skip
+    chunks = [
+        ScoredChunk("d1", 1, "c1", 0, 0.5),
+        ScoredChunk("d1", 1, "c2", 1, 0.4),
+        ScoredChunk("d2", 1, "c3", 0, 0.7),
+    ]
     assert aggregate(chunks, "max") == [("d2", 0.7), ("d1", 0.5)]
     assert aggregate(chunks, "sum") == [("d1", pytest.approx(0.9)), ("d2", 0.7)]
     with pytest.raises(ValueError):

