@@ -39,10 +39,12 @@ def mine_groups(
     *,
     negatives: int = 7,
     depth: int = 30,
+    max_positives: int = 2,
     seed: int = 13,
 ) -> list[Group]:
-    """For each judged query: the best-ranked chunk of each relevant document as a positive,
-    and the top chunks of documents not judged relevant as hard negatives."""
+    """For each judged query: the best-ranked chunk of up to ``max_positives`` relevant
+    documents (most relevant first) as positives, and the top chunks of documents not judged
+    relevant as hard negatives."""
     rng = random.Random(seed)
     scope = kb.scope()
     options = SearchOptions(rerank=False)
@@ -70,7 +72,11 @@ def mine_groups(
             positives[doc_id] = f"{first.context}\n{first.text}"
         if len(hard) < negatives:
             continue
-        for positive in positives.values():
+        grade = qrels[query_id]
+        best = sorted(positives, key=lambda d: (-grade[d], list(positives).index(d)))[
+            :max_positives
+        ]
+        for positive in (positives[d] for d in best):
             picked = hard[: negatives // 2] + rng.sample(
                 hard[negatives // 2 :], negatives - negatives // 2
             )
