@@ -155,9 +155,9 @@ def train(
         weight_decay=0.01,
     )
     warmup = max(1, total_steps // 10)
+    decay = max(1, total_steps - warmup)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / (total_steps - warmup))),
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / decay))
     )
     model.train()
     step = 0
@@ -189,7 +189,10 @@ def _cross_encoder(base: Path, layers: int) -> Any:
     then one linear unit: the relevance logit of a (query, passage) pair."""
     import torch
     from transformers import BertConfig, BertModel
+    from transformers.utils import logging as transformers_logging
 
+    # Cutting layers leaves "unexpected" weights behind on purpose; no need to report them.
+    transformers_logging.set_verbosity_error()
     config = BertConfig.from_pretrained(str(base), num_hidden_layers=layers)
 
     class CrossEncoder(torch.nn.Module):  # type: ignore[misc]
