@@ -108,6 +108,11 @@ def chunk_id(doc_id: str, text: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def embedded_text(context: str, text: str) -> str:
+    """What is embedded, scored by BM25 and shown to a re-ranker for a chunk."""
+    return f"{context}\n{text}"
+
+
 def breadcrumb(title: str, section: tuple[str, ...]) -> str:
     parts = list(section)
     if not parts or parts[0].casefold() != title.casefold():

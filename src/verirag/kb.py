@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
-from verirag.chunking import Chunker, load_tokenizer
+from verirag.chunking import Chunker, embedded_text, load_tokenizer
 from verirag.config import CATALOG_FILE, INDEX_DIR, Config
 from verirag.embedding import Embedder, EmbeddingCache, embed_cached, load_embedder
 from verirag.embedding._base import Vectors
@@ -225,7 +225,7 @@ class KnowledgeBase:
 
         def flush() -> None:
             nonlocal done, embedded
-            texts = [f"{r.context}\n{r.text}" for r in rows]
+            texts = [embedded_text(r.context, r.text) for r in rows]
             vectors, fresh = embed_cached(self.embedder, self.cache, texts)
             index.upsert(
                 [
@@ -282,16 +282,17 @@ class KnowledgeBase:
                 if self.config.reranker
                 else None
             )
-            self._retriever = Retriever(self.index, self._embed_query, self._passages, reranker)
+            self._retriever = Retriever(self.index, self._embed_query, self.passages, reranker)
         return self._retriever
 
     def _embed_query(self, query: str) -> Vectors:
         vector: Vectors = self.embedder.embed([query])[0]
         return vector
 
-    def _passages(self, keys: Sequence[tuple[str, int, int]]) -> list[str]:
+    def passages(self, keys: Sequence[tuple[str, int, int]]) -> list[str]:
+        """The embedded text (breadcrumb + chunk) of (doc, version, ordinal) keys."""
         details = self.catalog.chunk_details(keys)
-        return [f"{details[k].chunk.context}\n{details[k].chunk.text}" for k in keys]
+        return [embedded_text(details[k].chunk.context, details[k].chunk.text) for k in keys]
 
     def scope(
         self,

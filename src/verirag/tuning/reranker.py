@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from verirag.chunking import embedded_text
 from verirag.kb import KnowledgeBase
-from verirag.retrieval import SearchOptions, aggregate
+from verirag.retrieval import SearchOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def mine_groups(
             continue
         ranked = kb.retriever.search(query, scope, depth * 3, options)
         texts = dict(
-            zip([c.key for c in ranked], kb._passages([c.key for c in ranked]), strict=True)
+            zip([c.key for c in ranked], kb.passages([c.key for c in ranked]), strict=True)
         )
         positives: dict[str, str] = {}
         hard: list[str] = []
@@ -69,7 +70,7 @@ def mine_groups(
                 first = kb.chunks(doc_id)[0]
             except (KeyError, IndexError):
                 continue
-            positives[doc_id] = f"{first.context}\n{first.text}"
+            positives[doc_id] = embedded_text(first.context, first.text)
         if len(hard) < negatives:
             continue
         grade = qrels[query_id]
@@ -277,7 +278,6 @@ def summarize(groups: Iterable[Group]) -> dict[str, int]:
 
 __all__ = [
     "Group",
-    "aggregate",
     "base_model_dir",
     "export",
     "mine_groups",
