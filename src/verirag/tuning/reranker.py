@@ -180,7 +180,7 @@ def train(
             optimizer.zero_grad()
             step += 1
             if on_step is not None:
-                on_step(step, total_steps, float(loss))
+                on_step(step, total_steps, loss.item())
     model.eval()
     return export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
 
