@@ -14,10 +14,15 @@ step() { printf '\n\033[1m$ verirag %s\033[0m\n' "$*"; verirag "$@"; }
 step ingest sample/v1
 step docs
 step show refund-policy.md --chunks
+step search "how many days do I have to return an item?" -k 3
+BEFORE=$(date -u +%Y-%m-%dT%H:%M:%S.%6N)
 echo; echo "# The refund policy changes (30 -> 14 days), the FAQ page is retired:"
 step ingest --sync sample/v2
 step history refund-policy.md
 step diff refund-policy.md 1 2
+echo; echo "# The same question is answered from the new version at once, the old one stays reachable:"
+step search "how many days do I have to return an item?" -k 3 --explain
+step search "how many days do I have to return an item?" -k 1 --as-of "$BEFORE"
 echo; echo "# Re-ingesting the same folder is a no-op:"
 step ingest --sync sample/v2
 step check
