@@ -49,10 +49,13 @@ def test_crossencoder_by_path_scores_and_reorders(tmp_path: Path, docs: Path) ->
         write(docs, f"d{i}.md", f"# Doc {i}\n\nRefund rule number {i} applies to order type {i}.\n")
     with KnowledgeBase(tmp_path / "kb", config=Config(reranker=f"st:{model}")) as kb:
         kb.ingest(docs)
-        results = kb.search("refund rule", k=6)
-        assert all("rerank" in r.scores for r in results)
-        expected = sorted(results, key=lambda r: -r.scores["rerank"])
-        assert [r.doc_id for r in results] == [r.doc_id for r in expected]
+        alone = kb.search("refund rule", k=6, options=SearchOptions(rerank_weight=1.0))
+        assert all("rerank" in r.scores for r in alone)
+        by_reranker = sorted(alone, key=lambda r: -r.scores["rerank"])
+        assert [r.doc_id for r in alone] == [r.doc_id for r in by_reranker]
+        blended = kb.search("refund rule", k=6)  # default: half re-ranker, half fused score
+        assert [r.score for r in blended] == sorted((r.score for r in blended), reverse=True)
+        assert all(0.0 <= r.score <= 1.0 for r in blended)
         plain = kb.search("refund rule", k=6, options=SearchOptions(rerank=False))
         assert all("rerank" not in r.scores for r in plain)
 
