@@ -137,3 +137,13 @@ def test_remove_takes_a_document_out_of_search(policies: KnowledgeBase) -> None:
 def test_empty_query_is_an_error(policies: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="empty query"):
         policies.search("   ")
+
+
+def test_deferred_indexing_catches_up_on_the_next_search(kb: KnowledgeBase, docs: Path) -> None:
+    write(docs, "shipping.md", SHIPPING)
+    kb.ingest(docs)
+    assert kb.search("parcels courier", k=1)[0].doc_id == "shipping.md"  # the index is open
+    write(docs, "refund.md", REFUND_V1)
+    kb.ingest(docs, index=False)
+    assert kb.index.watermark < kb.catalog.last_seq()
+    assert kb.search("thirty days full refund", k=1)[0].doc_id == "refund.md"

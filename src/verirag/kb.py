@@ -88,12 +88,14 @@ class KnowledgeBase:
         metadata: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         on_embed: EmbedProgress | None = None,
+        index: bool = True,
     ) -> IngestReport:
         """Ingest files and directories. Each document's id is ``prefix`` + its path relative
         to the directory given (or its file name). ``sync=True`` also tombstones the live
         documents under ``prefix`` that are no longer there; a missing path disables that, so
         a typo never empties a knowledge base. ``access`` and ``metadata`` not given keep the
-        current version's."""
+        current version's. ``index=False`` leaves the index behind the catalog until the next
+        search (or ``sync_index``), for bulk loads."""
         if sync and any(Path(p).is_file() for p in paths):
             raise ValueError("sync mirrors directories; give folders, not files, with sync")
         sources, failures = discover(paths, prefix)
@@ -106,7 +108,8 @@ class KnowledgeBase:
             remove_missing=prefix if sync and not missing else None,
             on_progress=on_progress,
         )
-        self.sync_index(on_embed)
+        if index:
+            self.sync_index(on_embed)
         return report
 
     def ingest_texts(
@@ -117,6 +120,7 @@ class KnowledgeBase:
         metadata: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         on_embed: EmbedProgress | None = None,
+        index: bool = True,
     ) -> IngestReport:
         """Ingest documents given as text (records of a data set, pages fetched elsewhere)."""
         report = self._ingestor.run(
@@ -125,7 +129,8 @@ class KnowledgeBase:
             metadata=metadata,
             on_progress=on_progress,
         )
-        self.sync_index(on_embed)
+        if index:
+            self.sync_index(on_embed)
         return report
 
     def remove(self, doc_id: str) -> Outcome:
@@ -304,6 +309,8 @@ class KnowledgeBase:
     ) -> Scope:
         """What a search may see: live versions (or those valid at ``as_of``), for a
         principal's ``groups`` (``None``: unrestricted), narrowed by ids or metadata."""
+        if self.catalog.last_seq() > self.index.watermark:  # ingested with index=False
+            self.sync_index()
         seq = self.index.watermark
         if as_of is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
