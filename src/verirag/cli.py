@@ -124,14 +124,7 @@ def ingest(
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
     with _open() as kb:
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with _bar() as bar:
             task = bar.add_task("ingesting", total=None)
             embed_task = bar.add_task("embedding", total=None, visible=False)
 

@@ -185,6 +185,26 @@ def _version(m: RowMapping | dict[str, Any], text: str | None = None) -> Version
     )
 
 
+def _stored_chunk(r: Any) -> StoredChunk:
+    """A chunk from a ``version_chunks`` row joined with its ``chunks`` text."""
+    return StoredChunk(
+        r.chunk_id,
+        r.doc_id,
+        r.version,
+        r.ordinal,
+        r.text,
+        r.n_tokens,
+        r.char_start,
+        r.char_end,
+        tuple(r.section),
+        r.context,
+        r.page_start,
+        r.page_end,
+        r.line_start,
+        r.line_end,
+    )
+
+
 class Catalog:
     """Documents and their versions in SQL. One document's change is one transaction."""
 
@@ -424,25 +444,7 @@ class Catalog:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
-            StoredChunk(
-                r.chunk_id,
-                r.doc_id,
-                r.version,
-                r.ordinal,
-                r.text,
-                r.n_tokens,
-                r.char_start,
-                r.char_end,
-                tuple(r.section),
-                r.context,
-                r.page_start,
-                r.page_end,
-                r.line_start,
-                r.line_end,
-            )
-            for r in rows
-        ]
+        return [_stored_chunk(r) for r in rows]
 
     def index_rows_since(self, seq: int) -> Iterator[IndexRow]:
         """Chunks of the content versions committed after ``seq``, for the index to add."""
@@ -522,23 +524,9 @@ class Catalog:
                 for r in conn.execute(query):
                     key = (r.doc_id, r.version, r.ordinal)
                     if key in wanted:
-                        chunk = StoredChunk(
-                            r.chunk_id,
-                            r.doc_id,
-                            r.version,
-                            r.ordinal,
-                            r.text,
-                            r.n_tokens,
-                            r.char_start,
-                            r.char_end,
-                            tuple(r.section),
-                            r.context,
-                            r.page_start,
-                            r.page_end,
-                            r.line_start,
-                            r.line_end,
+                        found[key] = ChunkDetail(
+                            _stored_chunk(r), r.title, r.ingested_at, r.source_uri
                         )
-                        found[key] = ChunkDetail(chunk, r.title, r.ingested_at, r.source_uri)
         return found
 
     def last_seq(self) -> int:
