@@ -147,3 +147,27 @@ def test_deferred_indexing_catches_up_on_the_next_search(kb: KnowledgeBase, docs
     kb.ingest(docs, index=False)
     assert kb.index.watermark < kb.catalog.last_seq()
     assert kb.search("thirty days full refund", k=1)[0].doc_id == "refund.md"
+
+
+def test_tags_and_date_ranges_filter_inside_the_index(kb: KnowledgeBase, docs: Path) -> None:
+    write(docs, "old.md", "# Old rule\n\nExpenses are approved by the team lead.\n")
+    write(docs, "old.md.verirag.toml", '[metadata]\ntags = ["finance"]\neffective = 2024-01-01\n')
+    write(docs, "new.md", "# New rule\n\nExpenses are approved by the finance office.\n")
+    write(
+        docs,
+        "new.md.verirag.toml",
+        '[metadata]\ntags = ["finance", "2026"]\neffective = 2026-03-01\n',
+    )
+    report = kb.ingest(docs)  # TOML dates are stored as ISO strings, not a crash
+    assert not report.failed
+    assert kb.version("new.md").metadata == {"tags": ["finance", "2026"], "effective": "2026-03-01"}
+    since_2025 = kb.search(
+        "who approves expenses", k=5, metadata={"effective": {"gte": "2025-01-01T00:00:00Z"}}
+    )
+    assert [r.doc_id for r in since_2025] == ["new.md"]
+    tagged = kb.search("who approves expenses", k=5, metadata={"tags": "2026"})
+    assert [r.doc_id for r in tagged] == ["new.md"]
+    both = kb.search("who approves expenses", k=5, metadata={"tags": ["finance"]})
+    assert {r.doc_id for r in both} == {"old.md", "new.md"}
+    with pytest.raises(ValueError, match=r"a range on meta\.effective"):
+        kb.search("expenses", metadata={"effective": {"after": "2025"}})

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import to_jsonable_python
 
 from verirag import documents
 from verirag.catalog import Catalog, CurrentState, NewVersion
@@ -223,11 +224,12 @@ class Ingestor:
         if groups is None:
             groups = state.access if state else [PUBLIC]
         given = [m for m in (metadata, source.metadata, sidecar.metadata) if m is not None]
-        meta = (
-            {k: v for m in given for k, v in m.items()}
-            if given
-            else (state.metadata if state else {})
-        )
+        if given:
+            # JSON-safe in one place, whatever the source: a TOML or Python date becomes
+            # an ISO string.
+            meta = to_jsonable_python({k: v for m in given for k, v in m.items()})
+        else:
+            meta = state.metadata if state else {}
         groups = sorted(set(groups))
 
         if (

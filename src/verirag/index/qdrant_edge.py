@@ -46,9 +46,25 @@ def _filter(scope: Scope, *extra: Any) -> Any:
     if scope.doc_ids is not None:
         must.append(Q.FieldCondition("doc_id", match=Q.MatchAny(list(scope.doc_ids) or ["\x00"])))
     for key, value in (scope.metadata or {}).items():
-        match = Q.MatchAny(list(value)) if isinstance(value, list | tuple) else Q.MatchValue(value)
-        must.append(Q.FieldCondition(f"meta.{key}", match=match))
+        must.append(_metadata_condition(f"meta.{key}", value))
     return Q.Filter(must=must)
+
+
+_RANGE_KEYS = {"gte", "gt", "lte", "lt"}
+
+
+def _metadata_condition(key: str, value: Any) -> Any:
+    """A value matches exactly, a list matches any of its items, and a dict of gte/gt/lte/lt
+    is a range: over dates (RFC 3339 strings) or numbers."""
+    if isinstance(value, dict):
+        if not value or not value.keys() <= _RANGE_KEYS:
+            raise ValueError(f"a range on {key} takes gte, gt, lte and lt, not {sorted(value)}")
+        if all(isinstance(v, str) for v in value.values()):
+            return Q.FieldCondition(key, range=Q.RangeDateTime(**value))
+        return Q.FieldCondition(key, range=Q.RangeFloat(**{k: float(v) for k, v in value.items()}))
+    if isinstance(value, list | tuple):
+        return Q.FieldCondition(key, match=Q.MatchAny(list(value)))
+    return Q.FieldCondition(key, match=Q.MatchValue(value))
 
 
 def _hits(points: list[Any]) -> list[Hit]:
@@ -105,6 +121,11 @@ class EdgeIndex:
 
     def _create_field_indexes(self) -> None:
         keyword, integer = Q.PayloadSchemaType.Keyword, Q.PayloadSchemaType.Integer
+        # Free metadata is filterable under meta.*; these two are common enough to index.
+        self.shard.update(Q.UpdateOperation.create_field_index("meta.tags", keyword))
+        self.shard.update(
+            Q.UpdateOperation.create_field_index("meta.effective", Q.PayloadSchemaType.Datetime)
+        )
         for field, kind in [
             ("doc_id", keyword),
             ("access", keyword),
