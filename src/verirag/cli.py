@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -530,6 +531,9 @@ def tune_reranker(
         typer.Option("--eval-kb", help="knowledge base for --qrels (default .verirag-eval/NAME)"),
     ] = None,
     use: Annotated[bool, typer.Option(help="make it the knowledge base's re-ranker")] = True,
+    max_queries: Annotated[
+        int | None, typer.Option(min=1, help="train on a random subset of the judged queries")
+    ] = None,
 ) -> None:
     """Fine-tune a cross-encoder (from the packaged MiniLM weights) on labelled pairs, with
     hard negatives mined by the hybrid retriever, and export it to ONNX int8."""
@@ -548,7 +552,12 @@ def tune_reranker(
             kb.ingest_texts(
                 data.corpus, on_progress=lambda _o, d, t: bar.update(task, completed=d, total=t)
             )
-            groups = mine_groups(kb, data.queries, data.qrels, negatives=negatives)
+            queries = data.queries
+            if max_queries is not None and max_queries < len(queries):
+                ids = sorted(queries)
+                random.Random(13).shuffle(ids)
+                queries = {q: queries[q] for q in ids[:max_queries]}
+            groups = mine_groups(kb, queries, data.qrels, negatives=negatives)
     else:
         assert pairs is not None
         groups = read_pairs(pairs)
