@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
@@ -510,23 +520,26 @@ class Catalog:
         if not keys:
             return {}
         v, vc, c = s.versions, s.version_chunks, s.chunks
-        wanted = set(keys)
+        wanted = sorted(set(keys))
         found: dict[tuple[str, int, int], ChunkDetail] = {}
-        doc_ids = sorted({k[0] for k in keys})
         with self.engine.connect() as conn:
-            for start in range(0, len(doc_ids), 500):
+            # Exactly the wanted rows, by version_chunks' primary key: never every chunk of
+            # a long document's every version.
+            for start in range(0, len(wanted), 300):
                 query = (
                     select(vc, c.c.text, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
                     .join(c, c.c.chunk_id == vc.c.chunk_id)
                     .join(v, (v.c.doc_id == vc.c.doc_id) & (v.c.version == vc.c.version))
-                    .where(vc.c.doc_id.in_(doc_ids[start : start + 500]))
+                    .where(
+                        tuple_(vc.c.doc_id, vc.c.version, vc.c.ordinal).in_(
+                            wanted[start : start + 300]
+                        )
+                    )
                 )
                 for r in conn.execute(query):
-                    key = (r.doc_id, r.version, r.ordinal)
-                    if key in wanted:
-                        found[key] = ChunkDetail(
-                            _stored_chunk(r), r.title, r.ingested_at, r.source_uri
-                        )
+                    found[(r.doc_id, r.version, r.ordinal)] = ChunkDetail(
+                        _stored_chunk(r), r.title, r.ingested_at, r.source_uri
+                    )
         return found
 
     def last_seq(self) -> int:
