@@ -206,8 +206,8 @@ class KnowledgeBase:
     def index(self) -> Index:
         """The search index, reconciled with the catalog on first use."""
         if self._index is None:
-            self._index = self._open_index()
-            self.sync_index()
+            self.sync_index()  # opens it
+        assert self._index is not None
         return self._index
 
     def _open_index(self) -> Index:
@@ -309,8 +309,7 @@ class KnowledgeBase:
     ) -> Scope:
         """What a search may see: live versions (or those valid at ``as_of``), for a
         principal's ``groups`` (``None``: unrestricted), narrowed by ids or metadata."""
-        if self.catalog.last_seq() > self.index.watermark:  # ingested with index=False
-            self.sync_index()
+        self.sync_index()  # a no-op unless something was ingested with index=False
         seq = self.index.watermark
         if as_of is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))

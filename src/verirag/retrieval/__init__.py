@@ -119,28 +119,23 @@ class Retriever:
         found: dict[ChunkKey, ScoredChunk] = {}
         for stage, hits in (("dense", dense), ("bm25", lexical)):
             for rank, hit in enumerate(hits, start=1):
-                key = (hit.doc_id, hit.version, hit.ordinal)
                 chunk = found.setdefault(
-                    key, ScoredChunk(hit.doc_id, hit.version, hit.chunk_id, hit.ordinal, 0.0)
+                    _key(hit), ScoredChunk(hit.doc_id, hit.version, hit.chunk_id, hit.ordinal, 0.0)
                 )
                 chunk.scores[stage] = hit.score
                 chunk.ranks[stage] = rank
         if options.mode is Mode.HYBRID:
-            by_key = {key: c for key, c in found.items()}
             if options.fusion is Fusion.RRF:
-                fused = rrf(
-                    [[(h.doc_id, h.version, h.ordinal) for h in hits] for hits in (dense, lexical)],
-                    options.rrf_k,
-                )
+                fused = rrf([[_key(h) for h in hits] for hits in (dense, lexical)], options.rrf_k)
             else:
                 fused = convex(
-                    {(h.doc_id, h.version, h.ordinal): h.score for h in dense},
-                    {(h.doc_id, h.version, h.ordinal): h.score for h in lexical},
+                    {_key(h): h.score for h in dense},
+                    {_key(h): h.score for h in lexical},
                     options.alpha,
                 )
             for key, value in fused.items():
-                by_key[key].scores["fused"] = value
-                by_key[key].score = value
+                found[key].scores["fused"] = value
+                found[key].score = value
         else:
             stage = "dense" if options.mode is Mode.DENSE else "bm25"
             for chunk in found.values():
@@ -185,6 +180,10 @@ class Retriever:
             chunk.score = floor - float(position)
         timings.add("rerank", started)
         return head + tail
+
+
+def _key(hit: Hit) -> ChunkKey:
+    return (hit.doc_id, hit.version, hit.ordinal)
 
 
 def aggregate(chunks: Sequence[ScoredChunk], how: str = "max") -> list[tuple[str, float]]:
