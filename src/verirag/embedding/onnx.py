@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from verirag.embedding._base import Vectors, normalise
+from verirag.embedding._base import Vectors, batches_longest_first, normalise, pad_encodings
 
 MINILM_ID = "all-MiniLM-L6-v2-int8"
 
@@ -68,24 +69,13 @@ class OnnxEmbedder:
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch(list(texts))
-        # Longest first, so each batch pads to a similar length and the big ones go early.
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            out[batch] = self._run([encodings[i].ids for i in batch])
+        for batch in batches_longest_first([len(e.ids) for e in encodings], self.batch_size):
+            out[batch] = self._run([encodings[i] for i in batch])
         return out
 
-    def _run(self, ids: list[list[int]]) -> Vectors:
-        width = max(len(row) for row in ids)
-        input_ids = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros((len(ids), width), dtype=np.int64)
-        for row, tokens in enumerate(ids):
-            input_ids[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = 1
-        feeds = {"input_ids": input_ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(input_ids)
+    def _run(self, encodings: list[Any]) -> Vectors:
+        feeds = {k: v for k, v in pad_encodings(encodings).items() if k in self._inputs}
         hidden = self.session.run(None, feeds)[0]
-        weights = mask[:, :, None].astype(np.float32)
+        weights = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(pooled)

@@ -11,6 +11,8 @@ import numpy as np
 
 from verirag.embedding._base import Vectors, normalise
 
+_RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
 
 class OpenAIEmbedder:
     def __init__(
@@ -46,25 +48,27 @@ class OpenAIEmbedder:
         return normalise(np.asarray(rows, dtype=np.float32))
 
     def _request(self, texts: list[str]) -> list[list[float]]:
+        problem = ""
         for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(min(2 ** (attempt - 1) * 0.5, 8.0))
             try:
                 response = self.client.post(
                     "/embeddings", json={"model": self.model, "input": texts}
                 )
-                if response.status_code in (429, 500, 502, 503, 504) and attempt < self.retries:
-                    raise httpx.HTTPStatusError(
-                        "retryable", request=response.request, response=response
-                    )
-                response.raise_for_status()
-                data = sorted(response.json()["data"], key=lambda item: item["index"])
-                return [item["embedding"] for item in data]
-            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
-                retryable = isinstance(exc, httpx.TransportError) or (
-                    exc.response.status_code in (429, 500, 502, 503, 504)
+            except httpx.TransportError as exc:
+                problem = str(exc) or type(exc).__name__
+                continue
+            if response.status_code in _RETRYABLE:
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.is_error:
+                raise RuntimeError(
+                    f"embeddings endpoint {self.base_url} failed: HTTP {response.status_code}: "
+                    f"{response.text[:200]}"
                 )
-                if not retryable or attempt == self.retries:
-                    raise RuntimeError(
-                        f"embeddings endpoint {self.base_url} failed: {exc}"
-                    ) from exc
-                time.sleep(min(2**attempt * 0.5, 8.0))
-        raise AssertionError("unreachable")
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            return [item["embedding"] for item in data]
+        raise RuntimeError(
+            f"embeddings endpoint {self.base_url} failed after {self.retries + 1} tries: {problem}"
+        )

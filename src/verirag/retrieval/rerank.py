@@ -12,6 +12,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from verirag.embedding._base import batches_longest_first, pad_encodings
+
 Scores = npt.NDArray[np.float32]
 
 
@@ -85,22 +87,11 @@ class OnnxCrossEncoder:
         if not passages:
             return out
         encodings = self.tokenizer.encode_batch([(query, p) for p in passages])
-        order = sorted(range(len(passages)), key=lambda i: -len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            types = np.zeros_like(ids)
-            mask = np.zeros_like(ids)
-            for row, i in enumerate(batch):
-                e = encodings[i]
-                ids[row, : len(e.ids)] = e.ids
-                types[row, : len(e.ids)] = e.type_ids
-                mask[row, : len(e.ids)] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = types
-            logits = self.session.run(None, feeds)[0]
+        for batch in batches_longest_first([len(e.ids) for e in encodings], self.batch_size):
+            feeds = pad_encodings([encodings[i] for i in batch])
+            logits = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[
+                0
+            ]
             out[batch] = np.asarray(logits, dtype=np.float32).reshape(len(batch), -1)[:, 0]
         return out
 

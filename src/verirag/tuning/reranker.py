@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from verirag.chunking import embedded_text
+from verirag.embedding._base import pad_encodings
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions
 
@@ -215,17 +216,8 @@ def _cross_encoder(base: Path, layers: int) -> Any:
 def _features(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     import torch
 
-    encodings = tokenizer.encode_batch(list(pairs))
-    width = max(len(e.ids) for e in encodings)
-    ids = torch.zeros((len(pairs), width), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for row, e in enumerate(encodings):
-        n = len(e.ids)
-        ids[row, :n] = torch.tensor(e.ids)
-        types[row, :n] = torch.tensor(e.type_ids)
-        mask[row, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    padded = pad_encodings(tokenizer.encode_batch(list(pairs)))
+    return {name: torch.from_numpy(array) for name, array in padded.items()}
 
 
 def export(
