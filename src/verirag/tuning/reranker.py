@@ -61,11 +61,13 @@ def mine_groups(
         )
         positives: dict[str, str] = {}
         hard: list[str] = []
+        hard_docs: set[str] = set()  # one negative per document
         for chunk in ranked:
             if chunk.doc_id in relevant:
                 positives.setdefault(chunk.doc_id, texts[chunk.key])
-            elif len(hard) < depth and chunk.doc_id not in {h for h in hard}:
+            elif len(hard) < depth and chunk.doc_id not in hard_docs:
                 hard.append(texts[chunk.key])
+                hard_docs.add(chunk.doc_id)
         for doc_id in sorted(relevant - positives.keys()):  # not retrieved: its first chunk
             try:
                 first = kb.chunks(doc_id)[0]
