@@ -7,7 +7,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def run_variant(
     metrics, and time a production-shaped query (k=10, the variant's own candidate count)."""
     scope = kb.scope()
     retriever = kb.retriever
-    deep = SearchOptions(**{**_fields(variant.options), "candidates": candidates})
+    deep = replace(variant.options, candidates=candidates)
     run: dict[str, dict[str, float]] = {}
     latencies: list[float] = []
     for query_id, query in data.queries.items():
@@ -120,10 +120,6 @@ def run_variant(
         if on_query is not None:
             on_query()
     return VariantResult(variant.name, evaluate(run, data.qrels), latencies)
-
-
-def _fields(options: SearchOptions) -> dict[str, Any]:
-    return {name: getattr(options, name) for name in options.__dataclass_fields__}
 
 
 def evaluate_retrieval(
