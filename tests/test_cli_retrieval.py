@@ -111,6 +111,9 @@ def test_tune_reranker_from_qrels(cli, tmp_path: Path) -> None:  # type: ignore[
 def test_eval_rejects_a_folder_that_is_not_beir(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "empty").mkdir()
     assert "not a BEIR folder" in cli("eval", "retrieval", str(tmp_path / "empty"), code=2)
+    assert "not a BEIR folder" in cli(
+        "tune", "reranker", "--qrels", str(tmp_path / "empty"), code=2
+    )
 
 
 def test_tune_reranker_from_pairs(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

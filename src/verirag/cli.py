@@ -6,7 +6,7 @@ import json
 import random
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
 from verirag.results import SearchResult
 from verirag.retrieval import Mode, SearchOptions
+
+if TYPE_CHECKING:
+    from verirag.evaluation.beir import BeirData
 
 app = typer.Typer(
     help="verirag: versioned, cited knowledge from your own documents.",
@@ -426,6 +429,29 @@ def _bar() -> Progress:
     )
 
 
+def _load_beir(folder: Path, split: str) -> BeirData:
+    from verirag.evaluation import load_beir
+
+    try:
+        return load_beir(folder, split)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _ingest_corpus(kb: KnowledgeBase, data: BeirData, bar: Progress) -> None:
+    """A data set's corpus into ``kb`` (a no-op once it is there), with progress bars."""
+    task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
+    embed_task = bar.add_task("embedding", total=None, visible=False)
+    kb.ingest_texts(
+        data.corpus,
+        on_progress=lambda _o, done, total: bar.update(task, completed=done, total=total),
+        on_embed=lambda done, total: bar.update(
+            embed_task, completed=done, total=total, visible=True
+        ),
+    )
+
+
 eval_app = typer.Typer(help="Measure retrieval and answers on your own data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -453,28 +479,16 @@ def eval_retrieval(
     ] = None,
 ) -> None:
     """nDCG@10, Recall@100, MRR@10 and latency for BM25, dense, hybrid and hybrid + re-rank."""
-    from verirag.evaluation import evaluate_retrieval, load_beir, standard_variants
+    from verirag.evaluation import evaluate_retrieval, standard_variants
 
-    try:
-        data = load_beir(folder, split)
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    data = _load_beir(folder, split)
     target = kb_dir or Path(".verirag-eval") / data.name
     config = None
     if reranker:
         stored = Config.load(target)
         config = (stored or Config()).model_copy(update={"reranker": reranker})
     with KnowledgeBase(target, config=config) as kb, _bar() as bar:
-        task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
-        embed_task = bar.add_task("embedding", total=None, visible=False)
-        kb.ingest_texts(
-            data.corpus,
-            on_progress=lambda _o, done, total: bar.update(task, completed=done, total=total),
-            on_embed=lambda done, total: bar.update(
-                embed_task, completed=done, total=total, visible=True
-            ),
-        )
+        _ingest_corpus(kb, data, bar)
         variants = standard_variants(with_reranker=kb.config.reranker is not None)
         query_task = bar.add_task("querying", total=len(data.queries) * len(variants))
         results = evaluate_retrieval(
@@ -543,15 +557,10 @@ def tune_reranker(
         raise typer.BadParameter("give exactly one of --qrels DIR or --pairs FILE")
     target = _State.kb_path
     if qrels is not None:
-        from verirag.evaluation import load_beir
-
-        data = load_beir(qrels, split)
+        data = _load_beir(qrels, split)
         target = kb_dir or Path(".verirag-eval") / data.name
         with KnowledgeBase(target) as kb, _bar() as bar:
-            task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
-            kb.ingest_texts(
-                data.corpus, on_progress=lambda _o, d, t: bar.update(task, completed=d, total=t)
-            )
+            _ingest_corpus(kb, data, bar)
             queries = data.queries
             if max_queries is not None and max_queries < len(queries):
                 ids = sorted(queries)
