@@ -100,6 +100,26 @@ def test_results_carry_citations_and_stage_scores(policies: KnowledgeBase) -> No
     assert result.ranks["fused"] == 1
 
 
+def test_hybrid_scores_every_candidate_on_both_lists(policies: KnowledgeBase) -> None:
+    query = "parcels courier delivery"
+    # One candidate per list: the other list's candidate must still get its real score.
+    retriever, scope = policies.retriever, policies.scope()
+    results = retriever.search(query, scope, k=0, options=SearchOptions(candidates=1, rerank=False))
+    assert 1 <= len(results) <= 2
+    alone = {
+        mode: {r.chunk_id: r.score for r in policies.search(query, k=10, options=options)}
+        for mode, options in [
+            ("dense", SearchOptions(mode=Mode.DENSE, rerank=False)),
+            ("bm25", SearchOptions(mode=Mode.BM25, rerank=False)),
+        ]
+    }
+    for result in results:
+        assert result.scores["dense"] == pytest.approx(alone["dense"][result.chunk_id], abs=1e-6)
+        assert result.scores["bm25"] == pytest.approx(alone["bm25"].get(result.chunk_id, 0.0))
+    assert sum("dense" in r.ranks for r in results) == sum("bm25" in r.ranks for r in results) == 1
+    assert results[0].score == pytest.approx(1.0)  # best on both lists once each is complete
+
+
 def test_open_reconciles_an_index_that_missed_a_commit(tmp_path: Path, docs: Path) -> None:
     write(docs, "refund.md", REFUND_V1)
     with KnowledgeBase(tmp_path / "kb") as kb:

@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -243,13 +243,16 @@ class Ingestor:
             parsed = documents.parse(data, source.name)
         except documents.ParseError as exc:
             return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
+        if source.title:
+            # A given title is the document's context: every chunk's breadcrumb starts with it.
+            parsed = replace(parsed, title=source.title)
         chunks = self._chunker().chunk(source.doc_id, parsed)
         version = self.catalog.commit(
             NewVersion(
                 doc_id=source.doc_id,
                 content_hash=content_hash,
                 text=parsed.text,
-                title=source.title or parsed.title,
+                title=parsed.title,
                 format=parsed.format,
                 chunks=chunks,
                 access=groups,

@@ -139,6 +139,9 @@ def test_ingest_texts_with_titles(kb: KnowledgeBase) -> None:
     report = kb.ingest_texts(records)
     assert report.counts()[Status.NEW] == 2
     assert kb.version("doc-1").title == "Aspirin"
+    # A given title is every chunk's context (it was the file-name fallback "doc-1").
+    assert [c.context for c in kb.chunks("doc-1")] == ["Aspirin"]
+    assert kb.chunks("doc-2")[0].context == "Notes"  # no title given: the first heading
     assert kb.version("doc-2").format == "markdown"
     assert kb.ingest_texts(records).counts()[Status.UNCHANGED] == 2
 

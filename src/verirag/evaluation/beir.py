@@ -47,9 +47,10 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirData:
     with (folder / "corpus.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
+            # The title is the document's title, so it heads every chunk (as its breadcrumb)
+            # rather than only the first one.
             title = (row.get("title") or "").strip()
-            text = f"{title}\n\n{row['text']}" if title else row["text"]
-            corpus.append(TextRecord(str(row["_id"]), text, title=title or None))
+            corpus.append(TextRecord(str(row["_id"]), row["text"], title=title or None))
     return BeirData(folder.name, corpus, queries, qrels)
 
 

@@ -35,6 +35,7 @@ class Scope:
     groups: Sequence[str] | None = None
     doc_ids: Sequence[str] | None = None
     metadata: dict[str, Any] | None = None
+    chunk_ids: Sequence[str] | None = None
 
 
 class Hit(NamedTuple):

@@ -45,6 +45,10 @@ def _filter(scope: Scope, *extra: Any) -> Any:
         must.append(Q.FieldCondition("access", match=Q.MatchAny(list(scope.groups) or ["\x00"])))
     if scope.doc_ids is not None:
         must.append(Q.FieldCondition("doc_id", match=Q.MatchAny(list(scope.doc_ids) or ["\x00"])))
+    if scope.chunk_ids is not None:
+        must.append(
+            Q.FieldCondition("chunk_id", match=Q.MatchAny(list(scope.chunk_ids) or ["\x00"]))
+        )
     for key, value in (scope.metadata or {}).items():
         must.append(_metadata_condition(f"meta.{key}", value))
     return Q.Filter(must=must)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -125,12 +125,15 @@ class Retriever:
                 chunk.scores[stage] = hit.score
                 chunk.ranks[stage] = rank
         if options.mode is Mode.HYBRID:
+            if options.fusion is Fusion.CONVEX:
+                self._complete(query, vector, scope, found)
+                started = timings.add("complete", started)
             if options.fusion is Fusion.RRF:
                 fused = rrf([[_key(h) for h in hits] for hits in (dense, lexical)], options.rrf_k)
             else:
                 fused = convex(
-                    {_key(h): h.score for h in dense},
-                    {_key(h): h.score for h in lexical},
+                    {key: c.scores["dense"] for key, c in found.items() if "dense" in c.scores},
+                    {key: c.scores["bm25"] for key, c in found.items()},
                     options.alpha,
                 )
             for key, value in fused.items():
@@ -148,6 +151,35 @@ class Retriever:
         if self.reranker is not None and options.rerank and ranked:
             ranked = self._rerank(query, ranked, options, timings)
         return ranked[: max(k, 0)] if k else ranked
+
+    def _complete(
+        self,
+        query: str,
+        vector: npt.NDArray[np.float32],
+        scope: Scope,
+        found: dict[ChunkKey, ScoredChunk],
+    ) -> None:
+        """Score every candidate on both lists: one found by dense search only gets its real
+        BM25 score (0 when no query term occurs in it), and the other way round, so fusion
+        never treats a candidate just below one list's cut-off as that list's worst.
+        (+0.005 nDCG@10 on SciFact train and +0.002 on NFCorpus dev, see docs/retrieval.md.)"""
+        for stage in ("dense", "bm25"):
+            missing = {c.chunk_id for c in found.values() if stage not in c.scores}
+            if not missing:
+                continue
+            narrowed = replace(scope, chunk_ids=sorted(missing))
+            # A chunk id is per document text, so a document repeating a passage has it twice.
+            limit = 2 * len(missing) + 8
+            if stage == "dense":
+                hits = self.index.dense(vector, limit, narrowed, exact=True)
+            else:
+                hits = self.index.text(query, limit, narrowed)
+            for hit in hits:
+                chunk = found.get(_key(hit))
+                if chunk is not None:
+                    chunk.scores.setdefault(stage, hit.score)
+        for chunk in found.values():
+            chunk.scores.setdefault("bm25", 0.0)
 
     def _rerank(
         self, query: str, ranked: list[ScoredChunk], options: SearchOptions, timings: Timings
