@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
+import json
 import shutil
 import threading
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from verirag.audit import AuditLog, AuditRecord
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
 from verirag.chunking import Chunker, embedded_text, load_tokenizer
 from verirag.config import CATALOG_FILE, INDEX_DIR, Config
 from verirag.embedding import Embedder, EmbeddingCache, embed_cached, load_embedder
 from verirag.embedding._base import Vectors
+from verirag.generation import Answer, Generator, answer, load_generator
+from verirag.generation._base import TokenSink
 from verirag.index import OPEN, Index, IndexPoint, Scope, open_index
 from verirag.ingest import (
     SIDECAR_SUFFIX,
@@ -66,6 +74,7 @@ class KnowledgeBase:
         self._embedder: Embedder | None = None
         self._index: Index | None = None
         self._retriever: Retriever | None = None
+        self._generators: dict[str, Generator] = {}
         self._ingestor = Ingestor(
             self.catalog, lambda: self.chunker, max_bytes=self.config.max_file_mb * 1_000_000
         )
@@ -331,9 +340,70 @@ class KnowledgeBase:
         if not query.strip():
             raise ValueError("empty query")
         scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
+        return self._search(query, scope, k, options)
+
+    def _search(
+        self, query: str, scope: Scope, k: int, options: SearchOptions | None
+    ) -> list[SearchResult]:
         ranked = self.retriever.search(query, scope, k, options)
         details = self.catalog.chunk_details([c.key for c in ranked])
         return [SearchResult.make(c, details[c.key]) for c in ranked if c.key in details]
+
+    # -- answer -----------------------------------------------------------------------
+
+    @property
+    def audit(self) -> AuditLog:
+        """Every answer's trace (``ask`` records one per call)."""
+        return AuditLog(self.catalog.engine)
+
+    def generator(self, spec: str | None = None) -> Generator:
+        """The configured generator, or the one ``spec`` names (cached per spec)."""
+        spec = spec or self.config.generator
+        if spec not in self._generators:
+            self._generators[spec] = load_generator(spec, self.embedder)
+        return self._generators[spec]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 8,
+        as_of: AsOf | None = None,
+        groups: Sequence[str] | None = None,
+        principal: str | None = None,
+        doc_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        options: SearchOptions | None = None,
+        llm: str | None = None,
+        schema: dict[str, Any] | None = None,
+        on_token: TokenSink | None = None,
+    ) -> Answer:
+        """A grounded answer citing ``[n]`` sources (document, section, page, version), every
+        sentence checked against what it cites; "The documents don't say ..." when they
+        don't. The trace is stored in the audit trail under the answer's id."""
+        if not question.strip():
+            raise ValueError("empty question")
+        started = time.perf_counter()
+        scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
+        options = options or SearchOptions()
+        results = self._search(question, scope, k, options)
+        retrieve = time.perf_counter() - started
+        generator = self.generator(llm)
+        result = answer(
+            question,
+            results,
+            generator,
+            self.embedder,
+            answer_id=uuid.uuid4().hex,
+            count_tokens=lambda text: self.chunker.tokenizer.count([text])[0],
+            schema=schema,
+            on_token=on_token,
+        )
+        result.timings = {"retrieve": retrieve, **result.timings}
+        price_in, price_out = self.config.prices.get(result.model, (0.0, 0.0))
+        result.cost = (result.tokens_in * price_in + result.tokens_out * price_out) / 1e6
+        self.audit.record(_audit_record(result, results, scope, as_of, principal, options, k))
+        return result
 
     # -- read -------------------------------------------------------------------------
 
@@ -389,3 +459,68 @@ class KnowledgeBase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _audit_record(
+    result: Answer,
+    results: Sequence[SearchResult],
+    scope: Scope,
+    as_of: AsOf | None,
+    principal: str | None,
+    options: SearchOptions,
+    k: int,
+) -> AuditRecord:
+    prompt = result.prompt or None
+    trace: dict[str, Any] = {
+        "answer": result.text,
+        "reason": result.reason,
+        "as_of": None if as_of is None else as_timestamp(as_of),
+        "seq": scope.seq,
+        "groups": None if scope.groups is None else list(scope.groups),
+        "doc_ids": None if scope.doc_ids is None else list(scope.doc_ids),
+        "metadata": scope.metadata,
+        "k": k,
+        "options": {key: str(v) for key, v in dataclasses.asdict(options).items()},
+        "retrieved": [
+            {
+                "doc_id": r.doc_id,
+                "version": r.version,
+                "chunk_id": r.chunk_id,
+                "score": r.score,
+                "scores": r.scores,
+                "ranks": r.ranks,
+            }
+            for r in results
+        ],
+        "sources": [
+            {
+                "n": s.n,
+                "doc_id": s.doc_id,
+                "version": s.version,
+                "title": s.title,
+                "section": list(s.section),
+                "pages": [s.page_start, s.page_end],
+                "chars": [s.char_start, s.char_end],
+                "chunk_ids": list(s.chunk_ids),
+            }
+            for s in result.sources
+        ],
+        "claims": [dataclasses.asdict(c) for c in result.claims],
+        "prompt": prompt,
+        "prompt_sha256": None
+        if prompt is None
+        else hashlib.sha256(json.dumps(prompt, sort_keys=True).encode()).hexdigest(),
+        "timings_ms": {stage: round(t * 1000, 3) for stage, t in result.timings.items()},
+    }
+    return AuditRecord(
+        answer_id=result.answer_id,
+        created_at=time.time(),
+        question=result.question,
+        principal=principal,
+        abstained=result.abstained,
+        model=result.model,
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        cost=result.cost,
+        trace=trace,
+    )

@@ -110,3 +110,20 @@ embedding_cache = Table(
     Column("key", String(32), primary_key=True),  # sha256 of the embedded text
     Column("vector", LargeBinary, nullable=False),
 )
+
+# The audit trail: one row per answer, written once, never updated.
+answers = Table(
+    "answers",
+    metadata,
+    Column("answer_id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("principal", String, nullable=True),
+    Column("abstained", Boolean, nullable=False),
+    Column("model", String, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("trace", JSON, nullable=False),  # filters, retrieved chunks, prompt, answer, timings
+    Index("ix_answers_created", "created_at"),
+)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 
 import httpx
 import numpy as np
 
+from verirag._http import post
 from verirag.embedding._base import Vectors, normalise
-
-_RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 
 class OpenAIEmbedder:
@@ -48,27 +46,12 @@ class OpenAIEmbedder:
         return normalise(np.asarray(rows, dtype=np.float32))
 
     def _request(self, texts: list[str]) -> list[list[float]]:
-        problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(min(2 ** (attempt - 1) * 0.5, 8.0))
-            try:
-                response = self.client.post(
-                    "/embeddings", json={"model": self.model, "input": texts}
-                )
-            except httpx.TransportError as exc:
-                problem = str(exc) or type(exc).__name__
-                continue
-            if response.status_code in _RETRYABLE:
-                problem = f"HTTP {response.status_code}"
-                continue
-            if response.is_error:
-                raise RuntimeError(
-                    f"embeddings endpoint {self.base_url} failed: HTTP {response.status_code}: "
-                    f"{response.text[:200]}"
-                )
-            data = sorted(response.json()["data"], key=lambda item: item["index"])
-            return [item["embedding"] for item in data]
-        raise RuntimeError(
-            f"embeddings endpoint {self.base_url} failed after {self.retries + 1} tries: {problem}"
+        response = post(
+            self.client,
+            "/embeddings",
+            {"model": self.model, "input": texts},
+            retries=self.retries,
+            what=f"embeddings endpoint {self.base_url}",
         )
+        data = sorted(response.json()["data"], key=lambda item: item["index"])
+        return [item["embedding"] for item in data]

@@ -1,0 +1,96 @@
+"""The audit trail: every answer's trace, stored in the catalog database and exportable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from verirag.catalog import schema as s
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    answer_id: str
+    created_at: float
+    question: str
+    principal: str | None
+    abstained: bool
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    trace: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer_id": self.answer_id,
+            "created_at": self.created_at,
+            "question": self.question,
+            "principal": self.principal,
+            "abstained": self.abstained,
+            "model": self.model,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost": self.cost,
+            **self.trace,
+        }
+
+
+class AuditLog:
+    """The ``answers`` table: append, look up, list, export."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, record: AuditRecord) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                s.answers.insert(),
+                {
+                    "answer_id": record.answer_id,
+                    "created_at": record.created_at,
+                    "question": record.question,
+                    "principal": record.principal,
+                    "abstained": record.abstained,
+                    "model": record.model,
+                    "tokens_in": record.tokens_in,
+                    "tokens_out": record.tokens_out,
+                    "cost": record.cost,
+                    "trace": record.trace,
+                },
+            )
+
+    def get(self, answer_id: str) -> AuditRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.answers).where(s.answers.c.answer_id == answer_id)
+            ).one_or_none()
+        if row is None:
+            raise KeyError(f"no answer {answer_id!r} in the audit trail")
+        return AuditRecord(**row._asdict())
+
+    def records(
+        self, *, limit: int | None = None, since: float | None = None
+    ) -> Iterator[AuditRecord]:
+        """Newest first."""
+        query = select(s.answers).order_by(s.answers.c.created_at.desc())
+        if since is not None:
+            query = query.where(s.answers.c.created_at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield AuditRecord(**row._asdict())
+
+    def export(self, path: Path) -> int:
+        """Every record as one JSON line, oldest first; returns how many."""
+        records = list(self.records())
+        with path.open("w", encoding="utf-8") as handle:
+            for record in reversed(records):
+                handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        return len(records)

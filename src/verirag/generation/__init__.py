@@ -1,0 +1,157 @@
+"""Grounded answers: context assembly, a generator, citation checking, abstention.
+
+``answer()`` is the whole flow behind ``KnowledgeBase.ask``: the retrieved chunks become
+numbered sources within a token budget; a generator writes an answer citing them as ``[n]``;
+every sentence is checked against the sources it cites; and the answer abstains — "The
+documents don't say" — when retrieval finds nothing relevant enough or no sentence is
+supported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from verirag.embedding import Embedder
+from verirag.generation._base import Generation, GenerationError, Generator, Source, TokenSink
+from verirag.generation.context import assemble
+from verirag.generation.extractive import ExtractiveGenerator
+from verirag.generation.verify import Claim, Thresholds, check, split_answer
+from verirag.results import SearchResult
+
+__all__ = [
+    "Answer",
+    "Claim",
+    "ExtractiveGenerator",
+    "Generation",
+    "GenerationError",
+    "Generator",
+    "Source",
+    "Thresholds",
+    "abstention",
+    "answer",
+    "assemble",
+    "check",
+    "load_generator",
+    "split_answer",
+]
+
+ABSTAIN = "The documents don't say"
+
+
+@dataclass(slots=True)
+class Answer:
+    """An answer with its numbered sources, its checked claims and what it cost."""
+
+    answer_id: str
+    question: str
+    text: str
+    abstained: bool
+    sources: list[Source]
+    claims: list[Claim] = field(default_factory=list)
+    reason: str = ""  # why it abstained
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    data: Any = None  # the JSON value, for structured output
+    prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages sent, if any
+
+    @property
+    def cited(self) -> list[Source]:
+        """The sources the answer's claims cite, in citation order."""
+        numbers = dict.fromkeys(n for claim in self.claims for n in claim.cited)
+        by_n = {s.n: s for s in self.sources}
+        return [by_n[n] for n in numbers if n in by_n]
+
+    @property
+    def unsupported(self) -> list[Claim]:
+        return [c for c in self.claims if not c.supported]
+
+
+def abstention(question: str, sources: Sequence[Source], reason: str) -> str:
+    """The abstention text: it says what was searched, so a user knows where not to look."""
+    titles = list(dict.fromkeys(f"{s.title or s.doc_id} (v{s.version})" for s in sources))
+    searched = (
+        f" Searched {len(sources)} passage(s) from: {'; '.join(titles[:5])}"
+        + (f" and {len(titles) - 5} more." if len(titles) > 5 else ".")
+        if sources
+        else " No passage you may read matched the question."
+    )
+    return f"{ABSTAIN} ({reason}).{searched}"
+
+
+def answer(
+    question: str,
+    results: Sequence[SearchResult],
+    generator: Generator,
+    embedder: Embedder,
+    *,
+    answer_id: str,
+    count_tokens: Callable[[str], int],
+    budget_tokens: int = 1500,
+    min_relevance: float = 0.25,
+    thresholds: Thresholds | None = None,
+    schema: dict[str, Any] | None = None,
+    on_token: TokenSink | None = None,
+) -> Answer:
+    """Sources from ``results``, a generation, checked claims; or an abstention."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sources = assemble(results, budget_tokens=budget_tokens, count_tokens=count_tokens)
+    timings["context"] = time.perf_counter() - started
+    best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
+    if not sources or best < min_relevance:
+        reason = f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
+        return Answer(
+            answer_id,
+            question,
+            abstention(question, sources, reason),
+            True,
+            sources,
+            reason=reason,
+            model=generator.model_id,
+            timings=timings,
+        )
+    started = time.perf_counter()
+    generation = generator.generate(question, sources, schema=schema, on_token=on_token)
+    timings["generate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    claims = check(generation.text, sources, embedder, thresholds) if generation.text else []
+    timings["verify"] = time.perf_counter() - started
+    result = Answer(
+        answer_id,
+        question,
+        generation.text,
+        False,
+        sources,
+        claims,
+        model=generation.model,
+        tokens_in=generation.tokens_in,
+        tokens_out=generation.tokens_out,
+        timings=timings,
+        prompt=generation.prompt,
+    )
+    if not any(c.supported for c in claims):
+        result.abstained = True
+        result.reason = (
+            "no sentence of the answer is supported by its sources"
+            if claims
+            else "no passage answers the question"
+        )
+        result.text = abstention(question, sources, result.reason)
+    return result
+
+
+def load_generator(spec: str, embedder: Embedder) -> Generator:
+    """``extractive`` (default) or ``openai:MODEL@BASE_URL``."""
+    if spec == "extractive":
+        return ExtractiveGenerator(embedder)
+    if spec.startswith("openai:"):
+        from verirag.generation.openai_chat import OpenAIChat
+
+        return OpenAIChat.from_spec(spec)
+    raise ValueError(f"unknown generator {spec!r}: use extractive or openai:MODEL@BASE_URL")

@@ -1,0 +1,71 @@
+"""What generators take and give: numbered sources, a generation, the Generator protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One numbered passage given to a generator: adjacent chunks of one document version,
+    merged, with everything a citation names."""
+
+    n: int
+    doc_id: str
+    version: int
+    title: str | None
+    section: tuple[str, ...]
+    text: str
+    char_start: int
+    char_end: int
+    page_start: int | None
+    page_end: int | None
+    chunk_ids: tuple[str, ...]
+    score: float
+    ingested_at: float
+
+    def label(self) -> str:
+        """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited."""
+        parts = [" > ".join([self.title or self.doc_id, *self.section[1:]])]
+        if self.page_start is not None:
+            pages = (
+                f"pp. {self.page_start}-{self.page_end}"
+                if self.page_end not in (None, self.page_start)
+                else f"p. {self.page_start}"
+            )
+            parts.append(pages)
+        parts.append(f"{self.doc_id} v{self.version}")
+        return f"[{self.n}] " + ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Generation:
+    text: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages, when any
+
+
+TokenSink = Callable[[str], None]
+
+
+class Generator(Protocol):
+    """Writes an answer to ``question`` from ``sources``, citing them as ``[n]``."""
+
+    model_id: str
+
+    def generate(
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        schema: dict[str, Any] | None = None,
+        on_token: TokenSink | None = None,
+    ) -> Generation: ...
+
+
+class GenerationError(RuntimeError):
+    """The generator could not produce an answer (endpoint down, invalid output twice...)."""

@@ -1,0 +1,184 @@
+"""Sentences, content terms and answer-type cues shared by the extractive generator and the
+citation checker."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import Stemmer
+
+from verirag.chunking import sentence_spans
+
+_STEMMER = Stemmer.Stemmer("english")
+_WORD = re.compile(r"\w+")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "as",
+        "into",
+        "about",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "you",
+        "we",
+        "our",
+        "your",
+        "my",
+        "me",
+        "not",
+        "no",
+        "yes",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "may",
+        "might",
+        "has",
+        "have",
+        "had",
+        "if",
+        "so",
+        "such",
+        "any",
+        "all",
+        "each",
+        "other",
+        "also",
+        "more",
+        "most",
+    ]
+)
+# Snippet separators ("a · b", "a ... b", "a | b") end a sentence as a full stop does.
+_PIECES = re.compile(r"\s+[·•|]\s+|\s*\.\.\.+\s*|\s*…\s*|\s;\s")
+_CITATION = re.compile(r"\s*\[(\d+)\]")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` (at least 4 characters each)."""
+    spans: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        cursor = start
+        for sep in _PIECES.finditer(text, start, end):
+            spans.append((cursor, sep.start()))
+            cursor = sep.end()
+        spans.append((cursor, end))
+    return [(a, b) for a, b in spans if len(text[a:b].strip()) > 3]
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed words without stop words."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return [t for t in _STEMMER.stemWords(words) if t not in STOPWORDS]
+
+
+def citations(sentence: str) -> tuple[str, list[int]]:
+    """A sentence without its ``[n]`` markers, and the numbers they name."""
+    numbers = [int(m.group(1)) for m in _CITATION.finditer(sentence)]
+    return _CITATION.sub("", sentence).strip(), numbers
+
+
+class AnswerKind(StrEnum):
+    DATE = "date"
+    NUMBER = "number"
+    NAME = "name"
+    OTHER = "other"
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|(?:1[5-9]|20)\d\d)\b", re.I)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NAME = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)*")
+YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+
+
+def answer_kind(question: str) -> AnswerKind:
+    """What a factoid question asks for, from its wording."""
+    q = question.lower().strip()
+    if q.startswith("when") or re.search(r"\b(date|what year|which year|what day)\b", q):
+        return AnswerKind.DATE
+    if q.startswith(("how many", "how much", "how old", "how long", "how far")) or re.search(
+        r"\b(revenue|price|cost|number of|population|amount)\b", q
+    ):
+        return AnswerKind.NUMBER
+    if q.startswith(("who", "where", "which", "whom", "whose")) or re.search(
+        r"\b(who|which company|which country|what company|what country)\b", q
+    ):
+        return AnswerKind.NAME
+    return AnswerKind.OTHER
+
+
+def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str]:
+    """Strings of the asked-for kind in ``sentence`` that the question does not already say:
+    dates, numbers, or runs of capitalised words."""
+    asked = question.lower()
+    if kind is AnswerKind.DATE:
+        return {
+            m.group().lower() for m in _DATE.finditer(sentence) if m.group().lower() not in asked
+        }
+    if kind is AnswerKind.NUMBER:
+        return {m.group() for m in _NUMBER.finditer(sentence) if m.group() not in question}
+    if kind is AnswerKind.NAME:
+        words = {w.lower() for w in _WORD.findall(question)}
+        found = set()
+        for match in _NAME.finditer(sentence):
+            new = [w for w in match.group().split() if w.lower().strip(".'\u2019s") not in words]
+            if new:
+                found.add(" ".join(new).strip(".,"))
+        return found
+    return set()
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, without thousands separators or a trailing full stop."""
+    return {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}

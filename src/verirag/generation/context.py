@@ -1,0 +1,82 @@
+"""Context assembly: de-duplicate, merge adjacent chunks, order by relevance, fit a budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from verirag.generation._base import Source
+from verirag.results import SearchResult
+
+
+def assemble(
+    results: Sequence[SearchResult],
+    *,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+) -> list[Source]:
+    """Numbered sources from search results (best first): chunks of one document version that
+    touch or overlap are merged into one passage (overlap text once), and sources are added
+    in order of their best chunk until the next would exceed ``budget_tokens``."""
+    unique: dict[str, SearchResult] = {}
+    for result in results:
+        key = f"{result.doc_id}\x00{result.version}\x00{result.char_start}"
+        if key not in unique:
+            unique[key] = result
+    by_version: dict[tuple[str, int], list[SearchResult]] = {}
+    for result in unique.values():
+        by_version.setdefault((result.doc_id, result.version), []).append(result)
+
+    groups: list[list[SearchResult]] = []
+    for chunks in by_version.values():
+        chunks.sort(key=lambda r: r.char_start)
+        run = [chunks[0]]
+        for chunk in chunks[1:]:
+            # Separated by at most whitespace: one passage.
+            if chunk.char_start <= max(r.char_end for r in run) + 2:
+                run.append(chunk)
+            else:
+                groups.append(run)
+                run = [chunk]
+        groups.append(run)
+    groups.sort(key=lambda run: -max(r.score for r in run))
+
+    sources: list[Source] = []
+    used = 0
+    for run in groups:
+        text = _merged_text(run)
+        cost = count_tokens(text)
+        if sources and used + cost > budget_tokens:
+            continue  # a smaller later passage may still fit
+        used += cost
+        first = run[0]
+        pages = [p for r in run for p in (r.page_start, r.page_end) if p is not None]
+        sources.append(
+            Source(
+                n=len(sources) + 1,
+                doc_id=first.doc_id,
+                version=first.version,
+                title=first.title,
+                section=first.section,
+                text=text,
+                char_start=first.char_start,
+                char_end=max(r.char_end for r in run),
+                page_start=min(pages) if pages else None,
+                page_end=max(pages) if pages else None,
+                chunk_ids=tuple(r.chunk_id for r in run),
+                score=max(r.score for r in run),
+                ingested_at=first.ingested_at,
+            )
+        )
+    return sources
+
+
+def _merged_text(run: Sequence[SearchResult]) -> str:
+    text, end = run[0].text, run[0].char_end
+    for chunk in run[1:]:
+        if chunk.char_end <= end:
+            continue
+        skip = max(0, end - chunk.char_start)  # overlap between split pieces
+        gap = "" if skip else "\n"
+        text += gap + chunk.text[skip:]
+        end = chunk.char_end
+    return text

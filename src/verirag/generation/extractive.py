@@ -1,0 +1,131 @@
+"""The embedded default generator: no LLM, it picks the sentences that answer the question.
+
+Each sentence of the sources is scored by its meaning (embedding cosine with the question),
+its words (IDF-weighted share of the question's terms it contains), whether it holds an
+answer of the kind asked for (a date for "when", a name for "who"...), whether it names a
+different year than the question, and by agreement: an answer string that several good
+sentences share lifts each of them. The best few, each with its citation, are the answer —
+grounded by construction. Weights measured on ../shared/data/rgb (benchmarks/answer.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from verirag.embedding import Embedder
+from verirag.generation._base import Generation, GenerationError, Source, TokenSink
+from verirag.generation._text import (
+    YEAR,
+    AnswerKind,
+    answer_candidates,
+    answer_kind,
+    sentences,
+    terms,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    meaning: float = 0.5
+    words: float = 1.0
+    kind: float = 0.2
+    other_year: float = 1.0
+    agreement: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    source: int  # Source.n
+    text: str
+    start: int  # offsets in the source's text
+    end: int
+    score: float
+
+
+class ExtractiveGenerator:
+    model_id = "extractive"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        max_sentences: int = 3,
+        min_score: float = 0.35,
+        weights: Weights | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_score = min_score
+        self.weights = weights or Weights()
+
+    def rank(self, question: str, sources: Sequence[Source]) -> list[Sentence]:
+        """Every distinct sentence of the sources, best first."""
+        found: list[tuple[int, str, int, int]] = []
+        seen: set[str] = set()
+        for source in sources:
+            for start, end in sentences(source.text):
+                text = source.text[start:end].strip()
+                key = " ".join(text.lower().split())
+                # A heading or a fragment of one or two words answers nothing.
+                if len(key.split()) >= 3 and key not in seen:
+                    seen.add(key)
+                    found.append((source.n, text, start, end))
+        if not found:
+            return []
+        w = self.weights
+        vectors = self.embedder.embed([question, *(text for _, text, _, _ in found)])
+        meaning = vectors[1:] @ vectors[0]
+        asked = set(terms(question))
+        bags = [set(terms(text)) for _, text, _, _ in found]
+        n = len(bags)
+        idf = {
+            t: math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for t in asked
+            for df in [sum(t in b for b in bags)]
+        }
+        total = sum(idf.values()) or 1.0
+        words = np.array([sum(idf[t] for t in asked & bag) / total for bag in bags])
+        kind = answer_kind(question)
+        candidates = [answer_candidates(text, question, kind) for _, text, _, _ in found]
+        has_kind = np.array([float(bool(c)) for c in candidates])
+        years = set(YEAR.findall(question))
+        other_year = np.array(
+            [
+                float(bool(years) and bool(ys := set(YEAR.findall(text))) and not ys & years)
+                for _, text, _, _ in found
+            ]
+        )
+        base = w.meaning * meaning + w.words * words + w.kind * has_kind - w.other_year * other_year
+        votes: dict[str, float] = {}
+        for score, strings in zip(base, candidates, strict=True):
+            for string in strings:
+                votes[string] = votes.get(string, 0.0) + max(float(score), 0.0)
+        top = max(votes.values(), default=0.0) or 1.0
+        agreement = np.array([max((votes[s] for s in c), default=0.0) / top for c in candidates])
+        scores = base + w.agreement * agreement if kind is not AnswerKind.OTHER else base
+        ranked = [
+            Sentence(n_, text, start, end, float(score))
+            for (n_, text, start, end), score in zip(found, scores, strict=True)
+        ]
+        return sorted(ranked, key=lambda s: -s.score)
+
+    def generate(
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        schema: dict[str, Any] | None = None,
+        on_token: TokenSink | None = None,
+    ) -> Generation:
+        if schema is not None:
+            raise GenerationError("structured output needs an LLM generator (--llm)")
+        picked = [s for s in self.rank(question, sources) if s.score >= self.min_score]
+        text = " ".join(f"{s.text} [{s.source}]" for s in picked[: self.max_sentences])
+        if on_token is not None and text:
+            on_token(text)
+        return Generation(text=text, model=self.model_id)
