@@ -1,4 +1,5 @@
-"""Command line: ``verirag ingest | docs | history | show | diff | check``."""
+"""Command line: ``verirag ingest | docs | history | show | diff | check | search | ask |
+audit | reindex | eval | tune``."""
 
 from __future__ import annotations
 
@@ -404,6 +405,134 @@ def search(
             )
         table.add_row(*row)
     out.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="answer from the versions valid then (ISO date/time, UTC)"),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="generator: extractive (default) or openai:MODEL@URL"),
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option("--schema", exists=True, dir_okay=False, help="JSON Schema of the answer"),
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="answer as a principal in GROUP")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
+) -> None:
+    """A grounded answer with numbered citations (document, section, page, version), every
+    sentence checked against its sources; the answer id opens its audit trace."""
+    from verirag.generation import GenerationError
+
+    try:
+        shape = json.loads(schema.read_text(encoding="utf-8")) if schema else None
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--schema") from exc
+    with _open() as kb:
+        try:
+            answer = kb.ask(
+                question,
+                k=k,
+                as_of=as_of,
+                groups=group,
+                metadata=_parse_filters(filter_),
+                llm=llm,
+                schema=shape,
+            )
+        except (ValueError, GenerationError) as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps(kb_answer_json(answer)))
+        return
+    out.print(Text(answer.text), style="yellow" if answer.abstained else None)
+    for claim in answer.unsupported:
+        out.print(f"[red]unsupported:[/red] {claim.text} ({claim.reason})")
+    if not answer.abstained:
+        for source in answer.cited:
+            out.print(f"[dim]{source.label()}[/dim]")
+    out.print(f"[dim]answer id {answer.answer_id} (verirag audit show {answer.answer_id})[/dim]")
+
+
+def kb_answer_json(answer: Any) -> dict[str, Any]:
+    """An answer as JSON: its text, claims and the sources it cites."""
+    return {
+        "answer_id": answer.answer_id,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "reason": answer.reason,
+        "claims": [
+            {"text": c.text, "cited": list(c.cited), "supported": c.supported, "reason": c.reason}
+            for c in answer.claims
+        ],
+        "sources": [
+            {"n": s.n, "doc_id": s.doc_id, "version": s.version, "label": s.label()}
+            for s in answer.cited
+        ],
+        "model": answer.model,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "cost": answer.cost,
+    }
+
+
+audit_app = typer.Typer(help="The audit trail: every answer's trace.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("list")
+def audit_list(
+    limit: Annotated[int, typer.Option(min=1, help="newest N answers")] = 20,
+) -> None:
+    """Recent answers, newest first."""
+    with _open() as kb:
+        records = list(kb.audit.records(limit=limit))
+    table = Table()
+    for column in ("answer id", "when", "question", "model", "abstained", "cost"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        table.add_row(
+            r.answer_id,
+            _when(r.created_at),
+            r.question,
+            r.model,
+            "yes" if r.abstained else "",
+            f"{r.cost:.6f}",
+        )
+    out.print(table)
+
+
+@audit_app.command("show")
+def audit_show(answer_id: Annotated[str, typer.Argument(help="answer id")]) -> None:
+    """One answer's whole trace as JSON."""
+    with _open() as kb:
+        try:
+            record = kb.audit.get(answer_id)
+        except KeyError as exc:
+            err.print(f"[red]{exc.args[0]}[/red]")
+            raise typer.Exit(1) from None
+    out.print_json(json.dumps(record.to_json()))
+
+
+@audit_app.command("export")
+def audit_export(
+    path: Annotated[Path, typer.Option("--out", "-o", help="JSONL file")] = Path("audit.jsonl"),
+) -> None:
+    """Every trace as one JSON line, oldest first."""
+    with _open() as kb:
+        n = kb.audit.export(path)
+    out.print(f"wrote {n} answers to {path}")
 
 
 @app.command()

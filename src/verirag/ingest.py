@@ -23,6 +23,7 @@ from pydantic_core import to_jsonable_python
 from verirag import documents
 from verirag.catalog import Catalog, CurrentState, NewVersion
 from verirag.chunking import Chunker
+from verirag.documents._base import stem
 
 SIDECAR_SUFFIX = ".verirag.toml"
 PUBLIC = "public"
@@ -246,6 +247,10 @@ class Ingestor:
         if source.title:
             # A given title is the document's context: every chunk's breadcrumb starts with it.
             parsed = replace(parsed, title=source.title)
+        elif source.path is None and parsed.title == stem(source.name):
+            # A text record has no file name: a title made from its id (a number, a key) would
+            # be noise in every chunk's embedding and BM25 text.
+            parsed = replace(parsed, title="")
         chunks = self._chunker().chunk(source.doc_id, parsed)
         version = self.catalog.commit(
             NewVersion(

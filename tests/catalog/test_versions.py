@@ -135,15 +135,17 @@ def test_ingest_texts_with_titles(kb: KnowledgeBase) -> None:
     records = [
         TextRecord("doc-1", "Aspirin lowers fever.", title="Aspirin"),
         TextRecord("doc-2", "# Notes\n\nIbuprofen too.", format="md"),
+        TextRecord("doc-3", "Paracetamol for pain."),
     ]
     report = kb.ingest_texts(records)
-    assert report.counts()[Status.NEW] == 2
+    assert report.counts()[Status.NEW] == 3
     assert kb.version("doc-1").title == "Aspirin"
     # A given title is every chunk's context (it was the file-name fallback "doc-1").
     assert [c.context for c in kb.chunks("doc-1")] == ["Aspirin"]
     assert kb.chunks("doc-2")[0].context == "Notes"  # no title given: the first heading
+    assert kb.chunks("doc-3")[0].context == ""  # nor a heading: not its id either
     assert kb.version("doc-2").format == "markdown"
-    assert kb.ingest_texts(records).counts()[Status.UNCHANGED] == 2
+    assert kb.ingest_texts(records).counts()[Status.UNCHANGED] == 3
 
 
 def test_remove_and_reopen(tmp_path: Path, docs: Path) -> None:

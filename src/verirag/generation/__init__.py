@@ -92,7 +92,7 @@ def answer(
     *,
     answer_id: str,
     count_tokens: Callable[[str], int],
-    budget_tokens: int = 1500,
+    budget_tokens: int | None = None,
     min_relevance: float = 0.25,
     thresholds: Thresholds | None = None,
     schema: dict[str, Any] | None = None,
@@ -101,7 +101,8 @@ def answer(
     """Sources from ``results``, a generation, checked claims; or an abstention."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    sources = assemble(results, budget_tokens=budget_tokens, count_tokens=count_tokens)
+    budget = budget_tokens or generator.context_tokens
+    sources = assemble(results, budget_tokens=budget, count_tokens=count_tokens)
     timings["context"] = time.perf_counter() - started
     best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
     if not sources or best < min_relevance:

@@ -56,6 +56,7 @@ class Generator(Protocol):
     """Writes an answer to ``question`` from ``sources``, citing them as ``[n]``."""
 
     model_id: str
+    context_tokens: int  # the most source text (in embedder tokens) it is given
 
     def generate(
         self,

@@ -172,7 +172,11 @@ def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str
         words = {w.lower() for w in _WORD.findall(question)}
         found = set()
         for match in _NAME.finditer(sentence):
-            new = [w for w in match.group().split() if w.lower().strip(".'\u2019s") not in words]
+            new = [
+                w
+                for w in match.group().split()
+                if (bare := w.lower().strip(".'\u2019s")) not in words and bare not in STOPWORDS
+            ]
             if new:
                 found.add(" ".join(new).strip(".,"))
         return found

@@ -36,6 +36,7 @@ class Weights:
     kind: float = 0.2
     other_year: float = 1.0
     agreement: float = 1.0
+    context: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Sentence:
 
 class ExtractiveGenerator:
     model_id = "extractive"
+    context_tokens = 8192  # no context window: reads every retrieved chunk
 
     def __init__(
         self,
@@ -66,15 +68,19 @@ class ExtractiveGenerator:
     def rank(self, question: str, sources: Sequence[Source]) -> list[Sentence]:
         """Every distinct sentence of the sources, best first."""
         found: list[tuple[int, str, int, int]] = []
+        previous: list[int] = []  # index in ``found`` of the sentence before, or -1
         seen: set[str] = set()
         for source in sources:
+            last = -1
             for start, end in sentences(source.text):
                 text = source.text[start:end].strip()
                 key = " ".join(text.lower().split())
-                # A heading or a fragment of one or two words answers nothing.
-                if len(key.split()) >= 3 and key not in seen:
+                # A heading or a one-word fragment answers nothing.
+                if len(key.split()) >= 2 and key not in seen:
                     seen.add(key)
                     found.append((source.n, text, start, end))
+                    previous.append(last)
+                    last = len(found) - 1
         if not found:
             return []
         w = self.weights
@@ -90,6 +96,10 @@ class ExtractiveGenerator:
         }
         total = sum(idf.values()) or 1.0
         words = np.array([sum(idf[t] for t in asked & bag) / total for bag in bags])
+        # "December 1, 2017" right after "Xenoblade Chronicles 2 release date": the sentence
+        # before lends part of its match.
+        before = np.array([words[p] if p >= 0 else 0.0 for p in previous])
+        words = np.maximum(words, w.context * before)
         kind = answer_kind(question)
         candidates = [answer_candidates(text, question, kind) for _, text, _, _ in found]
         has_kind = np.array([float(bool(c)) for c in candidates])

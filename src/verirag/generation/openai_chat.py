@@ -26,6 +26,7 @@ class OpenAIChat:
         timeout: float = 120.0,
         retries: int = 2,
         max_tokens: int = 512,
+        context_tokens: int = 3000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         key = os.environ.get(api_key_env, "")
@@ -42,6 +43,7 @@ class OpenAIChat:
         self.model_id = f"openai:{model}@{self.base_url}"
         self.retries = retries
         self.max_tokens = max_tokens
+        self.context_tokens = context_tokens
 
     @classmethod
     def from_spec(cls, spec: str) -> OpenAIChat:

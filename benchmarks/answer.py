@@ -1,0 +1,156 @@
+"""Answer quality: containment, citation precision, abstention and latency per generator.
+
+    .venv/bin/python benchmarks/answer.py [--datasets rgb,policyqa] [--limit N]
+                                          [--llm openai:MODEL@URL] [--kb-root DIR]
+
+- rgb (en_fact): the corpus is every true and negative passage of the 100 items; the
+  questions are the items' questions. Gold documents: the item's true passages.
+- policyqa (dev): each policy segment is a document with its website as metadata; each
+  question is asked within its website's policy (a metadata filter). Gold: the segment.
+
+Containment: a gold answer string (case-insensitive) inside the answer's cited sentences.
+Citation precision: the share of cited sources that are gold documents. Latency: the whole
+``ask`` (retrieval, generation, citation check), p50 over the questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import DATA, RESULTS, ROOT, median, percentile
+
+from verirag import KnowledgeBase, TextRecord
+from verirag.generation import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    answers: list[str]
+    gold: set[str]
+    metadata: dict[str, Any] | None = None
+
+
+def _flatten(value: Any) -> Iterator[str]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _flatten(item)
+    elif value:
+        yield str(value)
+
+
+def rgb() -> tuple[list[TextRecord], list[Question]]:
+    records, questions = [], []
+    with (DATA / "rgb" / "en_fact_normalized.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            item = json.loads(line)
+            gold = set()
+            for kind in ("true_passages", "negative_passages"):
+                for i, passage in enumerate(item[kind]):
+                    doc_id = f"{item['_id']}/{kind.split('_')[0]}-{i}"
+                    records.append(TextRecord(doc_id, passage))
+                    if kind == "true_passages":
+                        gold.add(doc_id)
+            questions.append(Question(item["question"], list(_flatten(item["answer"])), gold))
+    return records, questions
+
+
+def policyqa(split: str = "dev") -> tuple[list[TextRecord], list[Question]]:
+    folder = DATA / "policyqa"
+    records, website = [], {}
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row["metadata"]["split"] != split:
+                continue
+            website[row["_id"]] = row["title"]
+            records.append(
+                TextRecord(row["_id"], row["text"], metadata={"website": row["title"]})
+            )
+    texts = {}
+    with (folder / "queries.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            texts[row["_id"]] = row["text"]
+    questions = []
+    with (folder / "answers.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            gold = set(row["gold_doc_ids"])
+            if not gold <= website.keys():
+                continue
+            site = website[next(iter(gold))]
+            questions.append(
+                Question(texts[row["query_id"]], row["answers"], gold, {"website": site})
+            )
+    return records, questions
+
+
+
+
+
+K = 10
+
+
+def cited_text(answer: Answer) -> str:
+    return " ".join(claim.text for claim in answer.claims if claim.cited)
+
+
+def run(kb: KnowledgeBase, questions: list[Question], llm: str | None) -> dict[str, Any]:
+    contained = precision_sum = cited_answers = abstained = 0
+    latencies = []
+    for question in questions:
+        started = time.perf_counter()
+        answer = kb.ask(question.text, k=K, metadata=question.metadata, llm=llm)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if answer.abstained:
+            abstained += 1
+            continue
+        text = cited_text(answer).lower()
+        contained += any(a.lower() in text for a in question.answers)
+        docs = [s.doc_id for s in answer.cited]
+        if docs:
+            cited_answers += 1
+            precision_sum += sum(d in question.gold for d in docs) / len(docs)
+    n = len(questions)
+    return {
+        "questions": n,
+        "containment": round(contained / n, 4),
+        "citation_precision": round(precision_sum / cited_answers, 4) if cited_answers else 0.0,
+        "abstention_rate": round(abstained / n, 4),
+        "p50_ms": round(median(latencies), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", default="rgb,policyqa")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--llm", default=None, help="generator spec (default: extractive)")
+    parser.add_argument("--kb-root", type=Path, default=ROOT / ".verirag-eval")
+    args = parser.parse_args()
+    loaders = {"rgb": rgb, "policyqa": policyqa}
+    report = {}
+    for name in args.datasets.split(","):
+        records, questions = loaders[name]()
+        questions = questions[: args.limit] if args.limit else questions
+        kb = KnowledgeBase(args.kb_root / f"answer-{name}")
+        kb.ingest_texts(records)
+        row = run(kb, questions, args.llm)
+        row["generator"] = args.llm or kb.config.generator
+        kb.close()
+        report[name] = row
+        print(f"{name}: {json.dumps(row)}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "answer.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
