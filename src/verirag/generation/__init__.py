@@ -9,6 +9,7 @@ supported.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -121,7 +122,13 @@ def answer(
     generation = generator.generate(question, sources, schema=schema, on_token=on_token)
     timings["generate"] = time.perf_counter() - started
     started = time.perf_counter()
-    claims = check(generation.text, sources, embedder, thresholds) if generation.text else []
+    data: Any = None
+    if schema is not None:
+        # Each string field is checked as a claim on its own: fields carry their citations.
+        data = json.loads(generation.text)
+        claims = [c for leaf in _strings(data) for c in check(leaf, sources, embedder, thresholds)]
+    else:
+        claims = check(generation.text, sources, embedder, thresholds) if generation.text else []
     timings["verify"] = time.perf_counter() - started
     result = Answer(
         answer_id,
@@ -134,9 +141,10 @@ def answer(
         tokens_in=generation.tokens_in,
         tokens_out=generation.tokens_out,
         timings=timings,
+        data=data,
         prompt=generation.prompt,
     )
-    if not any(c.supported for c in claims):
+    if schema is None and not any(c.supported for c in claims):
         result.abstained = True
         result.reason = (
             "no sentence of the answer is supported by its sources"
@@ -145,6 +153,16 @@ def answer(
         )
         result.text = abstention(question, sources, result.reason)
     return result
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def load_generator(spec: str, embedder: Embedder) -> Generator:
