@@ -15,6 +15,7 @@ step ingest sample/v1
 step docs
 step show refund-policy.md --chunks
 step search "how many days do I have to return an item?" -k 3
+step ask "how many days do I have to return an item?"
 BEFORE=$(date -u +%Y-%m-%dT%H:%M:%S.%6N)
 echo; echo "# The refund policy changes (30 -> 14 days), the FAQ page is retired:"
 step ingest --sync sample/v2
@@ -22,7 +23,11 @@ step history refund-policy.md
 step diff refund-policy.md 1 2
 echo; echo "# The same question is answered from the new version at once, the old one stays reachable:"
 step search "how many days do I have to return an item?" -k 3 --explain
-step search "how many days do I have to return an item?" -k 1 --as-of "$BEFORE"
+step ask "how many days do I have to return an item?"
+step ask "how many days do I have to return an item?" --as-of "$BEFORE"
+echo; echo "# What the documents do not cover, they do not make up:"
+step ask "what is the warranty on electric bikes?"
+step audit list --limit 4
 echo; echo "# Re-ingesting the same folder is a no-op:"
 step ingest --sync sample/v2
 step check

@@ -19,7 +19,13 @@ from verirag.audit import AuditLog, AuditRecord
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
 from verirag.chunking import Chunker, embedded_text, load_tokenizer
 from verirag.config import CATALOG_FILE, INDEX_DIR, Config
-from verirag.embedding import Embedder, EmbeddingCache, embed_cached, load_embedder
+from verirag.embedding import (
+    CachedEmbedder,
+    Embedder,
+    EmbeddingCache,
+    embed_cached,
+    load_embedder,
+)
 from verirag.embedding._base import Vectors
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
@@ -356,11 +362,15 @@ class KnowledgeBase:
         """Every answer's trace (``ask`` records one per call)."""
         return AuditLog(self.catalog.engine)
 
+    @property
+    def _sentence_embedder(self) -> Embedder:
+        return CachedEmbedder(self.embedder, self.cache)
+
     def generator(self, spec: str | None = None) -> Generator:
         """The configured generator, or the one ``spec`` names (cached per spec)."""
         spec = spec or self.config.generator
         if spec not in self._generators:
-            self._generators[spec] = load_generator(spec, self.embedder)
+            self._generators[spec] = load_generator(spec, self._sentence_embedder)
         return self._generators[spec]
 
     def ask(
@@ -393,7 +403,7 @@ class KnowledgeBase:
             question,
             results,
             generator,
-            self.embedder,
+            self._sentence_embedder,
             answer_id=uuid.uuid4().hex,
             count_tokens=lambda text: self.chunker.tokenizer.count([text])[0],
             schema=schema,

@@ -9,9 +9,17 @@ embeddings endpoint; the key is read from ``$OPENAI_API_KEY`` or the variable na
 from __future__ import annotations
 
 from verirag.embedding._base import Embedder, normalise
-from verirag.embedding.cache import EmbeddingCache, embed_cached, text_key
+from verirag.embedding.cache import CachedEmbedder, EmbeddingCache, embed_cached, text_key
 
-__all__ = ["Embedder", "EmbeddingCache", "embed_cached", "load_embedder", "normalise", "text_key"]
+__all__ = [
+    "CachedEmbedder",
+    "Embedder",
+    "EmbeddingCache",
+    "embed_cached",
+    "load_embedder",
+    "normalise",
+    "text_key",
+]
 
 DEFAULT_EMBEDDER = "minilm"
 

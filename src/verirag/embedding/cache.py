@@ -64,3 +64,18 @@ def embed_cached(
     for row, key in enumerate(keys):
         out[row] = found[key]
     return out, len(missing)
+
+
+class CachedEmbedder:
+    """An :class:`Embedder` that looks in the cache first (answer sentences: the same chunks
+    come back for many questions, so their sentences are embedded once)."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+        self.embedder = embedder
+        self.cache = cache
+        self.model_id = embedder.model_id
+        self.dim = embedder.dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        vectors, _ = embed_cached(self.embedder, self.cache, texts)
+        return vectors
