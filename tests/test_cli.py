@@ -97,3 +97,22 @@ def test_failed_files_exit_1_and_are_listed(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "broken.pdf" in result.stdout and "corrupt or unreadable PDF" in result.stdout
     assert "new" in result.stdout and "good.md" in result.stdout
+
+
+def test_ask_cites_and_audits(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(SAMPLE / "v1"))
+    cli("ingest", "--sync", str(SAMPLE / "v2"))
+    text = cli("ask", "how many days do I have to return an item?")
+    assert "14 days" in text and "refund-policy.md v2" in text
+    answer_id = re.search(r"answer id ([0-9a-f]{32})", text).group(1)  # type: ignore[union-attr]
+    trace = cli("audit", "show", answer_id)
+    assert '"question": "how many days do I have to return an item?"' in trace
+    assert '"doc_id": "refund-policy.md"' in trace
+    abstained = cli("ask", "what is the warranty on tents?")  # the FAQ saying it is retired
+    assert abstained.startswith("The documents don't say")
+    assert answer_id in cli("audit", "list")
+    out = tmp_path / "audit.jsonl"
+    assert "wrote 2 answers" in cli("audit", "export", "--out", str(out))
+    assert len(out.read_text().splitlines()) == 2
+    cli("audit", "show", "nope", code=1)
+    cli("ask", "   ", code=2)
