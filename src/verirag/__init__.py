@@ -1,9 +1,11 @@
 """verirag: answers from your own documents, citing the exact document, section and version."""
 
+from verirag.audit import AuditRecord
 from verirag.catalog import DocumentInfo, StoredChunk, VersionInfo
 from verirag.chunking import Chunk, Chunker
 from verirag.config import Config
 from verirag.documents import ParsedDocument, ParseError, parse
+from verirag.generation import Answer, Claim, GenerationError, Source
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
 from verirag.results import SearchResult
@@ -12,11 +14,15 @@ from verirag.retrieval import Fusion, Mode, SearchOptions
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
+    "AuditRecord",
     "Chunk",
     "Chunker",
+    "Claim",
     "Config",
     "DocumentInfo",
     "Fusion",
+    "GenerationError",
     "IngestReport",
     "KnowledgeBase",
     "Mode",
@@ -25,6 +31,7 @@ __all__ = [
     "ParsedDocument",
     "SearchOptions",
     "SearchResult",
+    "Source",
     "Status",
     "StoredChunk",
     "TextRecord",
