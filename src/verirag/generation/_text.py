@@ -140,6 +140,12 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|(?:1[5-9]|2
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _NAME = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)*")
 YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.I)
+
+
+def anchors(text: str) -> tuple[set[str], set[str]]:
+    """The years and the ordinals ("93rd") a text names: what pins a question to one event."""
+    return set(YEAR.findall(text)), {m.lower() for m in ORDINAL.findall(text)}
 
 
 def answer_kind(question: str) -> AnswerKind:

@@ -20,8 +20,8 @@ import numpy as np
 from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
 from verirag.generation._text import (
-    YEAR,
     AnswerKind,
+    anchors,
     answer_candidates,
     answer_kind,
     sentences,
@@ -34,9 +34,8 @@ class Weights:
     meaning: float = 0.5
     words: float = 1.0
     kind: float = 0.2
-    other_year: float = 1.0
+    other_event: float = 1.0
     agreement: float = 1.0
-    context: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +67,8 @@ class ExtractiveGenerator:
     def rank(self, question: str, sources: Sequence[Source]) -> list[Sentence]:
         """Every distinct sentence of the sources, best first."""
         found: list[tuple[int, str, int, int]] = []
-        previous: list[int] = []  # index in ``found`` of the sentence before, or -1
         seen: set[str] = set()
         for source in sources:
-            last = -1
             for start, end in sentences(source.text):
                 text = source.text[start:end].strip()
                 key = " ".join(text.lower().split())
@@ -79,8 +76,6 @@ class ExtractiveGenerator:
                 if len(key.split()) >= 2 and key not in seen:
                     seen.add(key)
                     found.append((source.n, text, start, end))
-                    previous.append(last)
-                    last = len(found) - 1
         if not found:
             return []
         w = self.weights
@@ -96,21 +91,20 @@ class ExtractiveGenerator:
         }
         total = sum(idf.values()) or 1.0
         words = np.array([sum(idf[t] for t in asked & bag) / total for bag in bags])
-        # "December 1, 2017" right after "Xenoblade Chronicles 2 release date": the sentence
-        # before lends part of its match.
-        before = np.array([words[p] if p >= 0 else 0.0 for p in previous])
-        words = np.maximum(words, w.context * before)
         kind = answer_kind(question)
         candidates = [answer_candidates(text, question, kind) for _, text, _, _ in found]
         has_kind = np.array([float(bool(c)) for c in candidates])
-        years = set(YEAR.findall(question))
-        other_year = np.array(
-            [
-                float(bool(years) and bool(ys := set(YEAR.findall(text))) and not ys & years)
-                for _, text, _, _ in found
-            ]
+        # A question about 2019 (or the 93rd ceremony) is not answered by a sentence about
+        # 2018 (or the 90th).
+        asked_anchors = anchors(question)
+        other_event = np.zeros(len(found))
+        for i, (_, text, _, _) in enumerate(found):
+            for wanted, named in zip(asked_anchors, anchors(text), strict=True):
+                if wanted and named and not named & wanted:
+                    other_event[i] = 1.0
+        base = (
+            w.meaning * meaning + w.words * words + w.kind * has_kind - w.other_event * other_event
         )
-        base = w.meaning * meaning + w.words * words + w.kind * has_kind - w.other_year * other_year
         votes: dict[str, float] = {}
         for score, strings in zip(base, candidates, strict=True):
             for string in strings:
