@@ -8,6 +8,9 @@
 - policyqa (dev): each policy segment is a document with its website as metadata; each
   question is asked within its website's policy (a metadata filter). Gold: the segment.
 
+rgb is also asked with only the negative passages searchable, where the documents are silent:
+``silent_abstention_rate`` is how often the answer then abstains.
+
 Containment: a gold answer string (case-insensitive) inside the answer's cited sentences.
 Citation precision: the share of cited sources that are gold documents. Latency: the whole
 ``ask`` (retrieval, generation, citation check), p50 over the questions.
@@ -16,6 +19,7 @@ Citation precision: the share of cited sources that are gold documents. Latency:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -70,9 +74,7 @@ def policyqa(split: str = "dev") -> tuple[list[TextRecord], list[Question]]:
             if row["metadata"]["split"] != split:
                 continue
             website[row["_id"]] = row["title"]
-            records.append(
-                TextRecord(row["_id"], row["text"], metadata={"website": row["title"]})
-            )
+            records.append(TextRecord(row["_id"], row["text"], metadata={"website": row["title"]}))
     texts = {}
     with (folder / "queries.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
@@ -92,9 +94,6 @@ def policyqa(split: str = "dev") -> tuple[list[TextRecord], list[Question]]:
     return records, questions
 
 
-
-
-
 K = 10
 
 
@@ -102,12 +101,17 @@ def cited_text(answer: Answer) -> str:
     return " ".join(claim.text for claim in answer.claims if claim.cited)
 
 
-def run(kb: KnowledgeBase, questions: list[Question], llm: str | None) -> dict[str, Any]:
+def run(
+    kb: KnowledgeBase,
+    questions: list[Question],
+    llm: str | None,
+    doc_ids: list[str] | None = None,
+) -> dict[str, Any]:
     contained = precision_sum = cited_answers = abstained = 0
     latencies = []
     for question in questions:
         started = time.perf_counter()
-        answer = kb.ask(question.text, k=K, metadata=question.metadata, llm=llm)
+        answer = kb.ask(question.text, k=K, metadata=question.metadata, doc_ids=doc_ids, llm=llm)
         latencies.append((time.perf_counter() - started) * 1000)
         if answer.abstained:
             abstained += 1
@@ -145,6 +149,13 @@ def main() -> None:
         kb.ingest_texts(records)
         row = run(kb, questions, args.llm)
         row["generator"] = args.llm or kb.config.generator
+        if name == "rgb":
+            # The same questions where the documents are silent: only the negative passages.
+            negatives = [r.doc_id for r in records if "/negative-" in r.doc_id]
+            silent = [dataclasses.replace(q, metadata=None, gold=set()) for q in questions]
+            row["silent_abstention_rate"] = run(kb, silent, args.llm, doc_ids=negatives)[
+                "abstention_rate"
+            ]
         kb.close()
         report[name] = row
         print(f"{name}: {json.dumps(row)}", flush=True)
