@@ -42,10 +42,12 @@ def test_a_planted_unsupported_sentence_is_flagged(embedder) -> None:  # type: i
         "Refunds are also paid in cash at any store [1]. "
         "Parcels arrive within 7 business days [2]. "
         "Returns are free [4]. "
-        "Customers love the refund policy."
+        "Customers love the refund policy. "
+        "Parcels travel by courier from Rotterdam and usually arrive within 3 business days [2]."
     )
     claims = check(answer, sources, embedder)
-    assert [c.supported for c in claims] == [True, True, False, False, False, False]
+    assert [c.supported for c in claims] == [True, True, False, False, False, False, False]
+    assert claims[6].reason == "Rotterdam is not in the cited source"
     assert claims[2].reason == "the cited source does not say this"
     assert claims[3].reason == "7 is not in the cited source"
     assert claims[4].reason == "cites [4], which no source has"

@@ -15,6 +15,9 @@ from verirag.generation._base import Source
 from verirag.generation._text import citations, numbers, sentences, terms
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word.
+_WORD = re.compile(r"\w+")
+# A capitalised word inside a sentence is usually a name: the cited source must have it.
+_NAME_WORD = re.compile(r"\b[A-Z][a-z]*[A-Z]?\w*\b")
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z0-9\"“(])")
 
 
@@ -67,11 +70,18 @@ def check(
         found = set(terms(evidence))
         words = sum(t in found for t in own) / len(own) if own else 1.0
         missing_numbers = sorted(numbers(text) - numbers(evidence))
+        evidence_words = {w.lower() for w in _WORD.findall(evidence)}
+        first = _WORD.findall(text)[:1]  # capitalised only because it starts the sentence
+        missing_names = sorted(
+            {w for w in _NAME_WORD.findall(text) if w.lower() not in evidence_words} - set(first)
+        )
         reason = ""
         if unknown:
             reason = f"cites {', '.join(f'[{n}]' for n in unknown)}, which no source has"
         elif missing_numbers:
             reason = f"{', '.join(missing_numbers)} is not in the cited source"
+        elif missing_names:
+            reason = f"{', '.join(missing_names)} is not in the cited source"
         elif words < limits.words:
             meaning_needed.append(len(claims))
         claims.append(Claim(text, tuple(known), not reason, words, 0.0, reason))
