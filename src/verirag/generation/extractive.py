@@ -56,7 +56,7 @@ class ExtractiveGenerator:
         embedder: Embedder,
         *,
         max_sentences: int = 3,
-        min_score: float = 0.35,
+        min_score: float = 0.25,
         weights: Weights | None = None,
     ) -> None:
         self.embedder = embedder
