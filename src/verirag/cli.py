@@ -347,22 +347,28 @@ def _location(r: SearchResult) -> str:
     return ", ".join(parts)
 
 
+# Options that search and ask share: what a query may see.
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="read the versions valid then (ISO date/time, UTC)"),
+]
+GroupOption = Annotated[
+    list[str] | None, typer.Option("--group", "-g", help="run as a principal in GROUP")
+]
+FilterOption = Annotated[
+    list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
+]
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="what to look for")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="results")] = 10,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="search the versions valid then (ISO date/time, UTC)"),
-    ] = None,
+    as_of: AsOfOption = None,
     explain: Annotated[bool, typer.Option(help="show every stage's score and rank")] = False,
     mode: Annotated[Mode, typer.Option(help="retrieval mode")] = Mode.HYBRID,
-    group: Annotated[
-        list[str] | None, typer.Option("--group", "-g", help="search as a principal in GROUP")
-    ] = None,
-    filter_: Annotated[
-        list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
-    ] = None,
+    group: GroupOption = None,
+    filter_: FilterOption = None,
 ) -> None:
     """Ranked chunks with their document, version, section and location."""
     with _open() as kb:
@@ -411,24 +417,17 @@ def search(
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="answer from the versions valid then (ISO date/time, UTC)"),
-    ] = None,
+    as_of: AsOfOption = None,
     llm: Annotated[
         str | None,
-        typer.Option("--llm", help="generator: extractive (default) or openai:MODEL@URL"),
+        typer.Option("--llm", help="extractive (default), openai:MODEL@URL or gguf:PATH"),
     ] = None,
     schema: Annotated[
         Path | None,
         typer.Option("--schema", exists=True, dir_okay=False, help="JSON Schema of the answer"),
     ] = None,
-    group: Annotated[
-        list[str] | None, typer.Option("--group", "-g", help="answer as a principal in GROUP")
-    ] = None,
-    filter_: Annotated[
-        list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
-    ] = None,
+    group: GroupOption = None,
+    filter_: FilterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
 ) -> None:
     """A grounded answer with numbered citations (document, section, page, version), every
