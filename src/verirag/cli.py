@@ -479,6 +479,8 @@ def kb_answer_json(answer: Any) -> dict[str, Any]:
             {"n": s.n, "doc_id": s.doc_id, "version": s.version, "label": s.label()}
             for s in answer.cited
         ],
+        "data": answer.data,
+        "fields": answer.fields,
         "model": answer.model,
         "tokens_in": answer.tokens_in,
         "tokens_out": answer.tokens_out,

@@ -518,6 +518,8 @@ def _audit_record(
             for s in result.sources
         ],
         "claims": [dataclasses.asdict(c) for c in result.claims],
+        "data": result.data,
+        "fields": result.fields,
         "prompt": prompt,
         "prompt_sha256": None
         if prompt is None

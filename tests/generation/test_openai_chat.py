@@ -114,8 +114,11 @@ def test_structured_output_validates_against_the_schema(
     assert set(value) == {"days", "source"} and isinstance(value["days"], int)
     answer = policies.ask("How many days do I have to return an item?", schema=schema)
     assert set(answer.data) == {"days", "source"} and isinstance(answer.data["days"], int)
-    # The string field is checked as a claim against the sources it cites.
+    # The string field is checked as a claim against the sources it cites, and its
+    # citations are reported per field.
     assert all(claim.text in answer.data["source"] for claim in answer.claims)
+    assert list(answer.fields) == ["$.source"]
+    assert answer.fields["$.source"] == sorted({n for c in answer.claims for n in c.cited})
 
 
 def test_a_down_endpoint_is_a_clear_error_not_a_hang() -> None:

@@ -59,6 +59,7 @@ class Answer:
     cost: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     data: Any = None  # the JSON value, for structured output
+    fields: dict[str, list[int]] = field(default_factory=dict)  # JSON path -> sources it cites
     prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages sent, if any
 
     @property
@@ -123,10 +124,15 @@ def answer(
     timings["generate"] = time.perf_counter() - started
     started = time.perf_counter()
     data: Any = None
+    fields: dict[str, list[int]] = {}
     if schema is not None:
         # Each string field is checked as a claim on its own: fields carry their citations.
         data = json.loads(generation.text)
-        claims = [c for leaf in _strings(data) for c in check(leaf, sources, embedder, thresholds)]
+        claims = []
+        for path, leaf in _strings(data):
+            checked = check(leaf, sources, embedder, thresholds)
+            fields[path] = sorted({n for c in checked for n in c.cited})
+            claims.extend(checked)
     else:
         claims = check(generation.text, sources, embedder, thresholds) if generation.text else []
     timings["verify"] = time.perf_counter() - started
@@ -142,6 +148,7 @@ def answer(
         tokens_out=generation.tokens_out,
         timings=timings,
         data=data,
+        fields=fields,
         prompt=generation.prompt,
     )
     if schema is None and not any(c.supported for c in claims):
@@ -155,13 +162,14 @@ def answer(
     return result
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: Any, path: str = "$") -> list[tuple[str, str]]:
+    """Every string in a JSON value with its path (``$.items[0].name``)."""
     if isinstance(value, str):
-        return [value]
+        return [(path, value)]
     if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
+        return [leaf for key, item in value.items() for leaf in _strings(item, f"{path}.{key}")]
     if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
+        return [leaf for i, item in enumerate(value) for leaf in _strings(item, f"{path}[{i}]")]
     return []
 
 
