@@ -74,7 +74,7 @@ class Answer:
         return [c for c in self.claims if not c.supported]
 
 
-def abstention(question: str, sources: Sequence[Source], reason: str) -> str:
+def abstention(sources: Sequence[Source], reason: str) -> str:
     """The abstention text: it says what was searched, so a user knows where not to look."""
     titles = list(dict.fromkeys(f"{s.title or s.doc_id} (v{s.version})" for s in sources))
     searched = (
@@ -112,7 +112,7 @@ def answer(
         return Answer(
             answer_id,
             question,
-            abstention(question, sources, reason),
+            abstention(sources, reason),
             True,
             sources,
             reason=reason,
@@ -158,7 +158,7 @@ def answer(
             if claims
             else "no passage answers the question"
         )
-        result.text = abstention(question, sources, result.reason)
+        result.text = abstention(sources, result.reason)
     return result
 
 
