@@ -3,9 +3,10 @@
 Each sentence of the sources is scored by its meaning (embedding cosine with the question),
 its words (IDF-weighted share of the question's terms it contains), whether it holds an
 answer of the kind asked for (a date for "when", a name for "who"...), whether it names a
-different year than the question, and by agreement: an answer string that several good
-sentences share lifts each of them. The best few, each with its citation, are the answer —
-grounded by construction. Weights measured on ../shared/data/rgb (benchmarks/answer.py).
+different year or ordinal ("90th") than the question, and by agreement: an answer string
+that several good sentences share lifts each of them. The best few, each with its citation,
+are the answer, grounded by construction. Weights measured on ../shared/data/rgb
+(benchmarks/answer.py).
 """
 
 from __future__ import annotations
