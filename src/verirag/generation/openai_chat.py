@@ -66,10 +66,14 @@ class OpenAIChat:
         if schema is None:
             return self._complete(prompt, on_token=on_token)
         problem = ""
+        spent_in = spent_out = 0  # a retry costs tokens too
         for _ in range(2):  # invalid output is retried once
             generation = self._complete(prompt, schema=schema)
+            spent_in += generation.tokens_in
+            spent_out += generation.tokens_out
             try:
                 jsonschema.validate(json.loads(generation.text), schema)
+                generation.tokens_in, generation.tokens_out = spent_in, spent_out
                 return generation
             except (json.JSONDecodeError, jsonschema.ValidationError) as exc:
                 problem = getattr(exc, "message", None) or str(exc)
