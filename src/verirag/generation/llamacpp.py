@@ -54,7 +54,7 @@ class LlamaCpp:
         params.model.path = str(self.path)
         params.n_ctx = n_ctx
         params.hostnames = ["127.0.0.1"]
-        params.port = _free_port()
+        params.port = free_port()
         if threads:
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
@@ -91,7 +91,7 @@ class LlamaCpp:
         return generation
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

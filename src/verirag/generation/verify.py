@@ -12,12 +12,10 @@ import numpy as np
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Source
-from verirag.generation._text import citations, numbers, sentences, terms
+from verirag.generation._text import citations, names, numbers, sentences, terms
+from verirag.generation._text import words as word_set
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word.
-_WORD = re.compile(r"\w+")
-# A capitalised word inside a sentence is usually a name: the cited source must have it.
-_NAME_WORD = re.compile(r"\b[A-Z][a-z]*[A-Z]?\w*\b")
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z0-9\"“(])")
 
 
@@ -70,11 +68,9 @@ def check(
         found = set(terms(evidence))
         words = sum(t in found for t in own) / len(own) if own else 1.0
         missing_numbers = sorted(numbers(text) - numbers(evidence))
-        evidence_words = {w.lower() for w in _WORD.findall(evidence)}
-        first = _WORD.findall(text)[:1]  # capitalised only because it starts the sentence
-        missing_names = sorted(
-            {w for w in _NAME_WORD.findall(text) if w.lower() not in evidence_words} - set(first)
-        )
+        # A name the cited source lacks is as wrong as a number it lacks.
+        evidence_words = word_set(evidence)
+        missing_names = sorted(w for w in names(text) if w.lower() not in evidence_words)
         reason = ""
         if unknown:
             reason = f"cites {', '.join(f'[{n}]' for n in unknown)}, which no source has"
