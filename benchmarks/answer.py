@@ -1,12 +1,16 @@
 """Answer quality: containment, citation precision, abstention and latency per generator.
 
-    .venv/bin/python benchmarks/answer.py [--datasets rgb,policyqa] [--limit N]
-                                          [--llm openai:MODEL@URL] [--kb-root DIR]
+    .venv/bin/python benchmarks/answer.py [--datasets rgb,policyqa] [--limit N | --sample N]
+                                          [--llm openai:MODEL@URL|gguf:PATH]
+                                          [--sentence-scorer DIR] [--kb-root DIR]
 
 - rgb (en_fact): the corpus is every true and negative passage of the 100 items; the
   questions are the items' questions. Gold documents: the item's true passages.
 - policyqa (dev): each policy segment is a document with its website as metadata; each
   question is asked within its website's policy (a metadata filter). Gold: the segment.
+  ``--export-train DIR`` writes the test split (other websites) for training a sentence
+  scorer: ``verirag --kb DIR tune sentences DIR/qa.jsonl --layers 6``, then
+  ``--sentence-scorer DIR/sentence-scorers/minilm-l6``.
 
 rgb is also asked with only the negative passages searchable, where the documents are silent:
 ``silent_abstention_rate`` is how often the answer then abstains.
@@ -29,7 +33,7 @@ from typing import Any
 
 from _common import DATA, RESULTS, ROOT, median, percentile
 
-from verirag import KnowledgeBase, TextRecord
+from verirag import Config, KnowledgeBase, TextRecord
 from verirag.generation import Answer
 
 
@@ -133,22 +137,56 @@ def run(
     }
 
 
+def export_train(target: Path) -> None:
+    records, questions = policyqa("test")
+    with KnowledgeBase(target) as kb:
+        kb.ingest_texts(records)
+    with (target / "qa.jsonl").open("w", encoding="utf-8") as out:
+        for q in questions:
+            row = {"question": q.text, "answers": q.answers, "metadata": q.metadata}
+            out.write(json.dumps(row) + "\n")
+    print(f"{len(records)} segments in {target}, {len(questions)} questions in {target}/qa.jsonl")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", default="rgb,policyqa")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument(
+        "--sample", type=int, default=None, help="N questions evenly spread over the set"
+    )
     parser.add_argument("--llm", default=None, help="generator spec (default: extractive)")
+    parser.add_argument(
+        "--sentence-scorer", default=None, help="directory made by `verirag tune sentences`"
+    )
     parser.add_argument("--kb-root", type=Path, default=ROOT / ".verirag-eval")
+    parser.add_argument("--out", type=Path, default=RESULTS / "answer.json")
+    parser.add_argument(
+        "--export-train",
+        type=Path,
+        default=None,
+        help="write PolicyQA's test split (never asked here) as a knowledge base in DIR and its "
+        "questions as DIR/qa.jsonl, for `verirag --kb DIR tune sentences DIR/qa.jsonl`",
+    )
     args = parser.parse_args()
+    if args.export_train:
+        export_train(args.export_train)
+        return
     loaders = {"rgb": rgb, "policyqa": policyqa}
     report = {}
     for name in args.datasets.split(","):
         records, questions = loaders[name]()
         questions = questions[: args.limit] if args.limit else questions
-        kb = KnowledgeBase(args.kb_root / f"answer-{name}")
+        if args.sample and args.sample < len(questions):
+            step = len(questions) / args.sample
+            questions = [questions[int(i * step)] for i in range(args.sample)]
+        config = Config(sentence_scorer=args.sentence_scorer)
+        kb = KnowledgeBase(args.kb_root / f"answer-{name}", config=config)
         kb.ingest_texts(records)
         row = run(kb, questions, args.llm)
         row["generator"] = args.llm or kb.config.generator
+        if args.sentence_scorer and not args.llm:
+            row["sentence_scorer"] = args.sentence_scorer
         if name == "rgb":
             # The same questions where the documents are silent: only the negative passages.
             negatives = [r.doc_id for r in records if "/negative-" in r.doc_id]
@@ -159,8 +197,8 @@ def main() -> None:
         kb.close()
         report[name] = row
         print(f"{name}: {json.dumps(row)}", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "answer.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

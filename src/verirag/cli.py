@@ -723,3 +723,57 @@ def tune_reranker(
                 target, config=kb.config.model_copy(update={"reranker": str(model_dir.resolve())})
             ).close()
         out.print(f"{target} now re-ranks with it (config: reranker)")
+
+
+@tune_app.command("sentences")
+def tune_sentences(
+    qa: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help='JSONL of {"question", "answers": [...], "metadata": {...}} (metadata optional)',
+        ),
+    ],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="where the model goes")] = None,
+    layers: Annotated[int, typer.Option(min=1, max=6, help="transformer layers kept")] = 3,
+    epochs: Annotated[float, typer.Option(min=0.01, help="passes over the questions")] = 1.0,
+    negatives: Annotated[int, typer.Option(min=1, help="wrong sentences per question")] = 7,
+    k: Annotated[int, typer.Option(min=1, help="chunks retrieved per question, as ask")] = 10,
+    max_length: Annotated[int, typer.Option(help="tokens per (question, sentence)")] = 128,
+    use: Annotated[bool, typer.Option(help="make it the knowledge base's sentence scorer")] = True,
+) -> None:
+    """Fine-tune the extractive generator's sentence scorer on your questions and answers:
+    each question is asked of the knowledge base as `ask` would, the retrieved sentence that
+    holds a gold answer is the positive, the others the negatives."""
+    from verirag.tuning.reranker import summarize, train
+    from verirag.tuning.sentences import mine_sentence_groups, read_qa
+
+    target = _State.kb_path
+    try:
+        pairs = read_qa(qa)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with KnowledgeBase(target) as kb, _bar() as bar:
+        asked = bar.track(pairs, description="mining")
+        groups = list(mine_sentence_groups(kb, asked, k=k, negatives=negatives))
+    model_dir = out_dir or target / "sentence-scorers" / f"minilm-l{layers}"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    size = summarize(groups)
+    err.print(f"training on {size['groups']} groups ({len(pairs)} questions)")
+    with _bar() as bar:
+        task = bar.add_task("training", total=None)
+        train(
+            groups,
+            model_dir,
+            layers=layers,
+            epochs=epochs,
+            max_length=max_length,
+            on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
+        )
+    out.print(f"sentence scorer written to {model_dir}")
+    if use:
+        with KnowledgeBase(target) as kb:
+            update = {"sentence_scorer": str(model_dir.resolve())}
+            KnowledgeBase(target, config=kb.config.model_copy(update=update)).close()
+        out.print(f"{target} now scores answer sentences with it (config: sentence_scorer)")

@@ -29,6 +29,11 @@ class Config(BaseModel):
     generator: str = Field(
         "extractive", description="extractive | openai:MODEL@URL | gguf:PATH[#sha256=HEX]"
     )
+    sentence_scorer: str | None = Field(
+        None,
+        description="directory of an ONNX cross-encoder that scores answer sentences for the "
+        "extractive generator (`verirag tune sentences` makes one)",
+    )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="model id -> (USD per million input tokens, per million output tokens)",

@@ -357,6 +357,10 @@ class KnowledgeBase:
 
     # -- answer -----------------------------------------------------------------------
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` as the chunker counts them (context budgets use it)."""
+        return int(self.chunker.tokenizer.count([text])[0])
+
     @property
     def audit(self) -> AuditLog:
         """Every answer's trace (``ask`` records one per call)."""
@@ -370,8 +374,13 @@ class KnowledgeBase:
         """The configured generator, or the one ``spec`` names (cached per spec)."""
         spec = spec or self.config.generator
         if spec not in self._generators:
+            scorer = (
+                load_reranker(self.config.sentence_scorer, threads=self.config.threads)
+                if self.config.sentence_scorer and spec == "extractive"
+                else None
+            )
             self._generators[spec] = load_generator(
-                spec, self._sentence_embedder, threads=self.config.threads
+                spec, self._sentence_embedder, threads=self.config.threads, scorer=scorer
             )
         return self._generators[spec]
 
@@ -407,7 +416,7 @@ class KnowledgeBase:
             generator,
             self._sentence_embedder,
             answer_id=uuid.uuid4().hex,
-            count_tokens=lambda text: self.chunker.tokenizer.count([text])[0],
+            count_tokens=self.count_tokens,
             schema=schema,
             on_token=on_token,
         )

@@ -32,6 +32,10 @@ def test_split_answer_keeps_markers_with_their_sentence() -> None:
         "Refunds take 5 days. [1][2]",
         "Done.",
     ]
+    assert split_answer("Daniil Medvedev won the U.S. Open in 2021 [4]. J. Smith lost.") == [
+        "Daniil Medvedev won the U.S. Open in 2021 [4].",
+        "J. Smith lost.",
+    ]
 
 
 def test_a_planted_unsupported_sentence_is_flagged(embedder) -> None:  # type: ignore[no-untyped-def]
@@ -53,6 +57,23 @@ def test_a_planted_unsupported_sentence_is_flagged(embedder) -> None:  # type: i
     assert claims[4].reason == "cites [4], which no source has"
     assert claims[5].reason == "no citation"
     assert claims[0].cited == (1,) and claims[0].words >= 0.7
+
+
+def test_what_the_question_said_is_premise_not_claim(embedder) -> None:  # type: ignore[no-untyped-def]
+    medals = "Norway topped the medal table with 39 medals, ahead of Germany."
+    sources = [source(1, "games", medals), source(2, "refund", REFUND)]
+    question = "Which country won the most medals at the 2018 Winter Olympics?"
+    answer = "Norway won the most medals at the 2018 Winter Olympics, 39 in all [1]."
+    assert not check(answer, sources, embedder)[0].supported  # the year is not in [1]
+    assert check(answer, sources, embedder, question=question)[0].supported
+    # What the answer adds is still checked: another figure is flagged.
+    wrong = "Norway won the most medals at the 2018 Winter Olympics, 41 in all [1]."
+    claim = check(wrong, sources, embedder, question=question)[0]
+    assert claim.reason == "41 is not in the cited source"
+    # A sentence that only affirms the question's premise must find all of it in the source.
+    asked = "Can customers return items within 14 days?"
+    yes = check("Customers can return items within 14 days [2].", sources, embedder, question=asked)
+    assert yes[0].reason == "14 is not in the cited source"
 
 
 def result(doc_id: str, start: int, text: str, score: float) -> SearchResult:

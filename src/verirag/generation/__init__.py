@@ -21,6 +21,7 @@ from verirag.generation.context import assemble
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
 from verirag.results import SearchResult
+from verirag.retrieval.rerank import Reranker
 
 __all__ = [
     "Answer",
@@ -130,11 +131,15 @@ def answer(
         data = json.loads(generation.text)
         claims = []
         for path, leaf in _strings(data):
-            checked = check(leaf, sources, embedder, thresholds)
+            checked = check(leaf, sources, embedder, thresholds, question=question)
             fields[path] = sorted({n for c in checked for n in c.cited})
             claims.extend(checked)
     else:
-        claims = check(generation.text, sources, embedder, thresholds) if generation.text else []
+        claims = (
+            check(generation.text, sources, embedder, thresholds, question=question)
+            if generation.text
+            else []
+        )
     timings["verify"] = time.perf_counter() - started
     result = Answer(
         answer_id,
@@ -173,10 +178,17 @@ def _strings(value: Any, path: str = "$") -> list[tuple[str, str]]:
     return []
 
 
-def load_generator(spec: str, embedder: Embedder, *, threads: int | None = None) -> Generator:
-    """``extractive`` (default), ``openai:MODEL@BASE_URL`` or ``gguf:PATH[#sha256=HEX]``."""
+def load_generator(
+    spec: str,
+    embedder: Embedder,
+    *,
+    threads: int | None = None,
+    scorer: Reranker | None = None,
+) -> Generator:
+    """``extractive`` (default; ``scorer`` is its optional trained sentence scorer),
+    ``openai:MODEL@BASE_URL`` or ``gguf:PATH[#sha256=HEX]``."""
     if spec == "extractive":
-        return ExtractiveGenerator(embedder)
+        return ExtractiveGenerator(embedder, scorer=scorer)
     if spec.startswith("openai:"):
         from verirag.generation.openai_chat import OpenAIChat
 

@@ -4,8 +4,10 @@ Each sentence of the sources is scored by its meaning (embedding cosine with the
 its words (IDF-weighted share of the question's terms it contains), whether it holds an
 answer of the kind asked for (a date for "when", a name for "who"...), whether it names a
 different year or ordinal ("90th") than the question, and by agreement: an answer string
-that several good sentences share lifts each of them. The best few, each with its citation,
-are the answer, grounded by construction. Weights measured on ../shared/data/rgb
+that several good sentences share lifts each of them. With a sentence scorer (a cross-encoder
+fine-tuned on the user's own questions and answers, ``verirag tune sentences``) its
+probability that a sentence answers is added too. The best few, each with its citation, are
+the answer, grounded by construction. Weights measured on ../shared/data/rgb and PolicyQA
 (benchmarks/answer.py).
 """
 
@@ -28,6 +30,7 @@ from verirag.generation._text import (
     sentences,
     terms,
 )
+from verirag.retrieval.rerank import Reranker
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class Weights:
     kind: float = 0.2
     other_event: float = 1.0
     agreement: float = 1.0
+    scorer: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,10 @@ class ExtractiveGenerator:
         max_sentences: int = 3,
         min_score: float = 0.25,
         weights: Weights | None = None,
+        scorer: Reranker | None = None,
     ) -> None:
         self.embedder = embedder
+        self.scorer = scorer
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.weights = weights or Weights()
@@ -106,6 +112,9 @@ class ExtractiveGenerator:
         base = (
             w.meaning * meaning + w.words * words + w.kind * has_kind - w.other_event * other_event
         )
+        if self.scorer is not None:
+            logits = self.scorer.score(question, [text for _, text, _, _ in found])
+            base = base + w.scorer / (1.0 + np.exp(-logits.astype(np.float64)))
         votes: dict[str, float] = {}
         for score, strings in zip(base, candidates, strict=True):
             for string in strings:

@@ -15,8 +15,9 @@ from verirag.generation._base import Source
 from verirag.generation._text import citations, names, numbers, sentences, terms
 from verirag.generation._text import words as word_set
 
-# A sentence ends at . ! ? or at its citation markers, before the next capitalised word.
-_ANSWER_SENTENCE = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z0-9\"“(])")
+# A sentence ends at . ! ? or at its citation markers, before the next capitalised word;
+# not after an initial ("U.S. Open", "J. Smith").
+_ANSWER_SENTENCE = re.compile(r"(?<=[.!?\]])(?<!\b[A-Z]\.)\s+(?=[A-Z0-9\"“(])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +48,18 @@ def check(
     sources: Sequence[Source],
     embedder: Embedder,
     thresholds: Thresholds | None = None,
+    *,
+    question: str = "",
 ) -> list[Claim]:
     """A :class:`Claim` per answer sentence. Supported means: it cites only given sources,
-    every number in it appears in them, and enough of its terms (or its meaning) are there."""
+    every number and name in it appears in them, and enough of its terms (or its meaning) are
+    there. What the sentence repeats from ``question`` is the asker's premise, not a claim
+    of the source ("Norway won the most medals at the 2018 Games [3]" when [3] never names
+    the year the question did), so it is not looked for."""
     limits = thresholds or Thresholds()
+    asked_terms = set(terms(question))
+    asked_numbers = numbers(question)
+    asked_words = word_set(question)
     given = {s.n: s for s in sources}
     parts = [citations(p) for p in split_answer(answer)]
     claims: list[Claim] = []
@@ -64,12 +73,16 @@ def check(
             claims.append(Claim(text, (), False, 0.0, 0.0, "no citation"))
             continue
         evidence = " ".join(given[n].text for n in known)
-        own = terms(text)
+        own = [t for t in terms(text) if t not in asked_terms]
+        # A sentence that adds nothing to the question ("Yes, within 30 days") is a claim
+        # that the premise holds: all of it must be in the sources.
+        premise = (asked_numbers, asked_words) if own else (set(), set())
+        own = own or terms(text)
         found = set(terms(evidence))
         words = sum(t in found for t in own) / len(own) if own else 1.0
-        missing_numbers = sorted(numbers(text) - numbers(evidence))
+        missing_numbers = sorted(numbers(text) - numbers(evidence) - premise[0])
         # A name the cited source lacks is as wrong as a number it lacks.
-        evidence_words = word_set(evidence)
+        evidence_words = word_set(evidence) | premise[1]
         missing_names = sorted(w for w in names(text) if w.lower() not in evidence_words)
         reason = ""
         if unknown:

@@ -1,0 +1,81 @@
+"""Training groups for the extractive generator's sentence scorer, from question-answer pairs.
+
+Each question is asked of the knowledge base exactly as ``ask`` would (same retrieval, same
+context assembly); a sentence of the sources that contains a gold answer string is the
+positive, and sentences that contain none are the negatives: the ones the extractive
+generator ranks highest first (its mistakes), the rest drawn at random. The model then learns
+which sentence answers, a behaviour; the facts stay in the documents.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verirag.generation.extractive import ExtractiveGenerator
+from verirag.kb import KnowledgeBase
+from verirag.tuning.reranker import Group
+
+
+@dataclass(frozen=True, slots=True)
+class QA:
+    """A question, its gold answer strings and the metadata filter it is asked under."""
+
+    question: str
+    answers: tuple[str, ...]
+    metadata: dict[str, Any] | None = field(default=None)
+
+
+def read_qa(path: Path) -> list[QA]:
+    """JSONL of ``{"question", "answers": [...], "metadata": {...}}`` (metadata optional)."""
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            answers = row.get("answers")
+            if not isinstance(row.get("question"), str) or not isinstance(answers, list):
+                raise ValueError(f"{path}:{number}: need a question and a list of answers")
+            rows.append(QA(row["question"], tuple(map(str, answers)), row.get("metadata")))
+    return rows
+
+
+def mine_sentence_groups(
+    kb: KnowledgeBase,
+    pairs: Iterable[QA],
+    *,
+    k: int = 10,
+    negatives: int = 7,
+    seed: int = 13,
+) -> Iterator[Group]:
+    """One group per answerable question: the best-ranked sentence holding an answer, and
+    ``negatives`` sentences holding none (half the extractive generator's top picks)."""
+    from verirag.generation.context import assemble
+
+    rng = random.Random(seed)
+    generator = kb.generator("extractive")
+    assert isinstance(generator, ExtractiveGenerator)
+    hard = negatives // 2
+    for qa in pairs:
+        answers = [a.lower() for a in qa.answers if a.strip()]
+        if not answers:
+            continue
+        results = kb.search(qa.question, k=k, metadata=qa.metadata)
+        sources = assemble(
+            results, budget_tokens=generator.context_tokens, count_tokens=kb.count_tokens
+        )
+        ranked = [s.text for s in generator.rank(qa.question, sources)]
+        hits = [any(a in text.lower() for a in answers) for text in ranked]
+        if not any(hits):
+            continue
+        others = [text for text, hit in zip(ranked, hits, strict=True) if not hit]
+        if len(others) < negatives:
+            continue
+        positive = ranked[hits.index(True)]
+        picked = others[:hard] + rng.sample(others[hard:], negatives - hard)
+        yield Group(qa.question, positive, tuple(picked))
