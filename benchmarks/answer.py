@@ -1,8 +1,13 @@
 """Answer quality: containment, citation precision, abstention and latency per generator.
 
     .venv/bin/python benchmarks/answer.py [--datasets rgb,policyqa] [--limit N | --sample N]
-                                          [--llm openai:MODEL@URL|gguf:PATH]
+                                          [--llm openai:MODEL@URL|gguf:PATH] [--gguf PATH]
                                           [--sentence-scorer DIR] [--kb-root DIR]
+
+Rows: the extractive generator on every question; then, when the Qwen2.5-Coder-1.5B GGUF is
+there (``--gguf``, ``$VERIRAG_GGUF`` or the path ``benchmarks/qwen_gguf.py`` writes), the same
+for that model on rgb and on 200 PolicyQA questions spread over the set. ``--llm`` runs only
+the generator it names.
 
 - rgb (en_fact): the corpus is every true and negative passage of the 100 items; the
   questions are the items' questions. Gold documents: the item's true passages.
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -137,6 +143,24 @@ def run(
     }
 
 
+QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+QWEN_DEFAULT = Path.home() / ".cache" / "verirag" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+LLM_SAMPLE = {"rgb": 100, "policyqa": 200}  # questions asked of the GGUF model (CPU time)
+
+
+def _default_gguf() -> Path | None:
+    path = Path(os.environ.get("VERIRAG_GGUF", QWEN_DEFAULT))
+    return path if path.is_file() else None
+
+
+def spread(questions: list[Question], n: int) -> list[Question]:
+    """``n`` questions evenly spread over the set (all of them when it has fewer)."""
+    if n >= len(questions):
+        return questions
+    step = len(questions) / n
+    return [questions[int(i * step)] for i in range(n)]
+
+
 def export_train(target: Path) -> None:
     records, questions = policyqa("test")
     with KnowledgeBase(target) as kb:
@@ -162,6 +186,13 @@ def main() -> None:
     parser.add_argument("--kb-root", type=Path, default=ROOT / ".verirag-eval")
     parser.add_argument("--out", type=Path, default=RESULTS / "answer.json")
     parser.add_argument(
+        "--gguf",
+        type=Path,
+        default=None,
+        help="the Qwen2.5 GGUF for the LLM rows (default $VERIRAG_GGUF, then "
+        "~/.cache/verirag/...; made by benchmarks/qwen_gguf.py)",
+    )
+    parser.add_argument(
         "--export-train",
         type=Path,
         default=None,
@@ -173,30 +204,41 @@ def main() -> None:
         export_train(args.export_train)
         return
     loaders = {"rgb": rgb, "policyqa": policyqa}
+    gguf = None if args.llm else args.gguf or _default_gguf()
+    if gguf is None and not args.llm:
+        print(
+            "Qwen2.5 GGUF rows skipped: no model at --gguf, $VERIRAG_GGUF or "
+            f"{QWEN_DEFAULT} (benchmarks/qwen_gguf.py assembles it)",
+            flush=True,
+        )
     report = {}
     for name in args.datasets.split(","):
         records, questions = loaders[name]()
         questions = questions[: args.limit] if args.limit else questions
-        if args.sample and args.sample < len(questions):
-            step = len(questions) / args.sample
-            questions = [questions[int(i * step)] for i in range(args.sample)]
+        if args.sample:
+            questions = spread(questions, args.sample)
         config = Config(sentence_scorer=args.sentence_scorer)
         kb = KnowledgeBase(args.kb_root / f"answer-{name}", config=config)
         kb.ingest_texts(records)
-        row = run(kb, questions, args.llm)
-        row["generator"] = args.llm or kb.config.generator
-        if args.sentence_scorer and not args.llm:
-            row["sentence_scorer"] = args.sentence_scorer
-        if name == "rgb":
-            # The same questions where the documents are silent: only the negative passages.
-            negatives = [r.doc_id for r in records if "/negative-" in r.doc_id]
-            silent = [dataclasses.replace(q, metadata=None, gold=set()) for q in questions]
-            row["silent_abstention_rate"] = run(kb, silent, args.llm, doc_ids=negatives)[
-                "abstention_rate"
-            ]
+        runs = [(name, args.llm, questions)]
+        if gguf is not None:
+            spec = f"gguf:{gguf}#sha256={QWEN_SHA256}"
+            runs.append((f"{name}/qwen2.5-1.5b", spec, spread(questions, LLM_SAMPLE[name])))
+        for label, llm, asked in runs:
+            row = run(kb, asked, llm)
+            row["generator"] = llm or kb.config.generator
+            if args.sentence_scorer and not llm:
+                row["sentence_scorer"] = args.sentence_scorer
+            if name == "rgb":
+                # The same questions where the documents are silent: only the negative passages.
+                negatives = [r.doc_id for r in records if "/negative-" in r.doc_id]
+                silent = [dataclasses.replace(q, metadata=None, gold=set()) for q in asked]
+                row["silent_abstention_rate"] = run(kb, silent, llm, doc_ids=negatives)[
+                    "abstention_rate"
+                ]
+            report[label] = row
+            print(f"{label}: {json.dumps(row)}", flush=True)
         kb.close()
-        report[name] = row
-        print(f"{name}: {json.dumps(row)}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 

@@ -42,7 +42,7 @@ def test_a_trained_scorer_puts_the_answer_sentence_first(
     kb.ingest(docs)
     groups = list(mine_sentence_groups(kb, PAIRS, negatives=4)) * 6
     assert len(groups) == 18
-    out = train(groups, tmp_path / "scorer", layers=2, epochs=10, batch_groups=3, lr=3e-4)
+    out = train(groups, tmp_path / "scorer", layers=2, epochs=16, batch_groups=3, lr=5e-4)
     generator = ExtractiveGenerator(kb._sentence_embedder, scorer=OnnxCrossEncoder(out))
     for qa in PAIRS:
         sources = assemble(kb.search(qa.question), budget_tokens=4096, count_tokens=len)
