@@ -227,7 +227,7 @@ def main() -> None:
         for label, llm, asked in runs:
             row = run(kb, asked, llm)
             row["generator"] = llm or kb.config.generator
-            if args.sentence_scorer and not llm:
+            if args.sentence_scorer and llm in (None, "extractive"):
                 row["sentence_scorer"] = args.sentence_scorer
             if name == "rgb":
                 # The same questions where the documents are silent: only the negative passages.

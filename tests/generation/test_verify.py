@@ -111,3 +111,17 @@ def test_assembly_merges_adjacent_chunks_orders_by_relevance_and_fits_the_budget
         (2, "a", "Alpha one.\nBeta two."),
     ]
     assert sources[1].chunk_ids == ("a-0", "a-11") and sources[1].score == 0.8
+
+
+def test_extractive_skips_sentences_that_only_repeat_the_question(embedder) -> None:  # type: ignore[no-untyped-def]
+    from verirag.generation.extractive import ExtractiveGenerator
+
+    text = (
+        "The 92nd Academy Awards. Joaquin Phoenix wins Best Actor for Joker. "
+        "The ceremony was held in Los Angeles."
+    )
+    ranked = ExtractiveGenerator(embedder).rank(
+        "Who won Best Actor at the 92nd Academy Awards?", [source(1, "oscars", text)]
+    )
+    assert [s.text for s in ranked][0] == "Joaquin Phoenix wins Best Actor for Joker."
+    assert "The 92nd Academy Awards." not in [s.text for s in ranked]
