@@ -23,6 +23,7 @@ from verirag.retrieval import Mode, SearchOptions
 
 if TYPE_CHECKING:
     from verirag.evaluation.beir import BeirData
+    from verirag.tuning.reranker import Group
 
 app = typer.Typer(
     help="verirag: versioned, cited knowledge from your own documents.",
@@ -681,7 +682,7 @@ def tune_reranker(
 ) -> None:
     """Fine-tune a cross-encoder (from the packaged MiniLM weights) on labelled pairs, with
     hard negatives mined by the hybrid retriever, and export it to ONNX int8."""
-    from verirag.tuning.reranker import mine_groups, read_pairs, summarize, train
+    from verirag.tuning.reranker import mine_groups, read_pairs, summarize
 
     if (qrels is None) == (pairs is None):
         raise typer.BadParameter("give exactly one of --qrels DIR or --pairs FILE")
@@ -706,22 +707,10 @@ def tune_reranker(
     err.print(
         f"training on {size['groups']} groups ({size['pairs']} pairs, {size['queries']} queries)"
     )
-    with _bar() as bar:
-        task = bar.add_task("training", total=None)
-        train(
-            groups,
-            model_dir,
-            layers=layers,
-            epochs=epochs,
-            max_length=max_length,
-            on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
-        )
+    _train(groups, model_dir, layers=layers, epochs=epochs, max_length=max_length)
     out.print(f"re-ranker written to {model_dir}")
     if use:
-        with KnowledgeBase(target) as kb:
-            KnowledgeBase(
-                target, config=kb.config.model_copy(update={"reranker": str(model_dir.resolve())})
-            ).close()
+        _configure(target, "reranker", str(model_dir.resolve()))
         out.print(f"{target} now re-ranks with it (config: reranker)")
 
 
@@ -746,7 +735,7 @@ def tune_sentences(
     """Fine-tune the extractive generator's sentence scorer on your questions and answers:
     each question is asked of the knowledge base as `ask` would, the retrieved sentence that
     holds a gold answer is the positive, the others the negatives."""
-    from verirag.tuning.reranker import summarize, train
+    from verirag.tuning.reranker import summarize
     from verirag.tuning.sentences import mine_sentence_groups, read_qa
 
     target = _State.kb_path
@@ -761,6 +750,18 @@ def tune_sentences(
     model_dir.mkdir(parents=True, exist_ok=True)
     size = summarize(groups)
     err.print(f"training on {size['groups']} groups ({len(pairs)} questions)")
+    _train(groups, model_dir, layers=layers, epochs=epochs, max_length=max_length)
+    out.print(f"sentence scorer written to {model_dir}")
+    if use:
+        _configure(target, "sentence_scorer", str(model_dir.resolve()))
+        out.print(f"{target} now scores answer sentences with it (config: sentence_scorer)")
+
+
+def _train(
+    groups: list[Group], model_dir: Path, *, layers: int, epochs: float, max_length: int
+) -> None:
+    from verirag.tuning.reranker import train
+
     with _bar() as bar:
         task = bar.add_task("training", total=None)
         train(
@@ -771,9 +772,9 @@ def tune_sentences(
             max_length=max_length,
             on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
         )
-    out.print(f"sentence scorer written to {model_dir}")
-    if use:
-        with KnowledgeBase(target) as kb:
-            update = {"sentence_scorer": str(model_dir.resolve())}
-            KnowledgeBase(target, config=kb.config.model_copy(update=update)).close()
-        out.print(f"{target} now scores answer sentences with it (config: sentence_scorer)")
+
+
+def _configure(target: Path, setting: str, value: str) -> None:
+    """Store one query-time setting in the knowledge base's config."""
+    with KnowledgeBase(target) as kb:
+        KnowledgeBase(target, config=kb.config.model_copy(update={setting: value})).close()

@@ -75,21 +75,25 @@ class ExtractiveGenerator:
         """Every distinct sentence of the sources, best first."""
         found: list[tuple[int, str, int, int]] = []
         seen: set[str] = set()
+        bags: list[set[str]] = []
         asked = set(terms(question))
         for source in sources:
             for start, end in sentences(source.text):
                 text = source.text[start:end].strip()
                 key = " ".join(text.lower().split())
                 # A heading or a one-word fragment answers nothing.
-                if len(key.split()) >= 2 and key not in seen and _adds(text, asked):
+                bag = set(terms(text))
+                # Nothing but the question's own terms ("The 92nd Academy Awards") answers
+                # nothing either.
+                if len(key.split()) >= 2 and key not in seen and not bag <= asked:
                     seen.add(key)
                     found.append((source.n, text, start, end))
+                    bags.append(bag)
         if not found:
             return []
         w = self.weights
         vectors = self.embedder.embed([question, *(text for _, text, _, _ in found)])
         meaning = vectors[1:] @ vectors[0]
-        bags = [set(terms(text)) for _, text, _, _ in found]
         n = len(bags)
         idf = {
             t: math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -143,9 +147,3 @@ class ExtractiveGenerator:
         if on_token is not None and text:
             on_token(text)
         return Generation(text=text, model=self.model_id)
-
-
-def _adds(text: str, asked: set[str]) -> bool:
-    """Whether a sentence says more than the question: one made only of the question's own
-    terms ("The 92nd Academy Awards") cannot answer it."""
-    return not set(terms(text)) <= asked
