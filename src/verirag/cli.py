@@ -1,5 +1,5 @@
 """Command line: ``verirag ingest | docs | history | show | diff | check | search | ask |
-audit | reindex | eval | tune``."""
+audit | reindex | eval | tune | serve | mcp | keys``."""
 
 from __future__ import annotations
 
@@ -454,7 +454,7 @@ def ask(
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
     if as_json:
-        out.print_json(json.dumps(kb_answer_json(answer)))
+        out.print_json(json.dumps(answer.to_json()))
         return
     out.print(Text(answer.text), style="yellow" if answer.abstained else None)
     for claim in answer.unsupported:
@@ -463,30 +463,6 @@ def ask(
         for source in answer.cited:
             out.print(f"[dim]{source.label()}[/dim]")
     out.print(f"[dim]answer id {answer.answer_id} (verirag audit show {answer.answer_id})[/dim]")
-
-
-def kb_answer_json(answer: Any) -> dict[str, Any]:
-    """An answer as JSON: its text, claims and the sources it cites."""
-    return {
-        "answer_id": answer.answer_id,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "reason": answer.reason,
-        "claims": [
-            {"text": c.text, "cited": list(c.cited), "supported": c.supported, "reason": c.reason}
-            for c in answer.claims
-        ],
-        "sources": [
-            {"n": s.n, "doc_id": s.doc_id, "version": s.version, "label": s.label()}
-            for s in answer.cited
-        ],
-        "data": answer.data,
-        "fields": answer.fields,
-        "model": answer.model,
-        "tokens_in": answer.tokens_in,
-        "tokens_out": answer.tokens_out,
-        "cost": answer.cost,
-    }
 
 
 audit_app = typer.Typer(help="The audit trail: every answer's trace.", no_args_is_help=True)
@@ -778,3 +754,106 @@ def _configure(target: Path, setting: str, value: str) -> None:
     """Store one query-time setting in the knowledge base's config."""
     with KnowledgeBase(target) as kb:
         KnowledgeBase(target, config=kb.config.model_copy(update={setting: value})).close()
+
+
+# -- serving --------------------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
+    max_body_mb: Annotated[int, typer.Option(min=1, help="largest request body")] = 50,
+) -> None:
+    """The HTTP server: REST API (/docs), web UI (/), OpenAI-compatible chat (/v1), MCP
+    (/mcp/) and Prometheus metrics (/metrics). Without API keys it binds to 127.0.0.1 only."""
+    import uvicorn
+
+    from verirag.server import KeyStore, create_app
+
+    kb = _open()
+    if not KeyStore(kb.catalog.engine).active() and host not in LOOPBACK:
+        err.print(
+            f"[yellow]No API keys: every request would run as admin, so binding to 127.0.0.1 "
+            f"instead of {host}. Create one with `verirag keys create NAME --admin`.[/yellow]"
+        )
+        host = "127.0.0.1"
+    err.print(f"verirag serving {kb.path} on http://{host}:{port}/")
+    try:
+        uvicorn.run(create_app(kb, max_body_mb=max_body_mb), host=host, port=port)
+    finally:
+        kb.close()
+
+
+@app.command()
+def mcp(
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="read only documents of these access groups (repeatable)"),
+    ] = None,
+) -> None:
+    """An MCP server on stdio with the tools search, ask, get_document, list_documents and
+    document_history."""
+    from verirag.server import LOCAL, Principal
+    from verirag.server.mcp import build_mcp
+    from verirag.server.service import Service
+
+    who = Principal("mcp", tuple(group), admin=False) if group else LOCAL
+    with _open() as kb:
+        build_mcp(Service(kb), lambda _headers: who).run("stdio")
+
+
+keys_app = typer.Typer(help="API keys of the HTTP server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="who the key is for")],
+    group: Annotated[
+        list[str] | None, typer.Option("--groups", "--group", help="access groups (repeatable)")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="may read everything, manage")] = False,
+) -> None:
+    """A new API key; it is printed once and only its hash is stored. A key reads public
+    documents and those of its groups; an admin key reads all and manages documents and keys."""
+    from verirag.server import KeyStore
+
+    with _open() as kb:
+        token = KeyStore(kb.catalog.engine).create(name, group or [], admin=admin)
+    out.print(token)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: id, name, groups, admin, created, revoked."""
+    from verirag.server import KeyStore
+
+    table = Table("id", "name", "groups", "admin", "created", "revoked")
+    with _open() as kb:
+        for k in KeyStore(kb.catalog.engine).all():
+            table.add_row(
+                k.key_id,
+                k.name,
+                ", ".join(k.groups),
+                "yes" if k.admin else "",
+                _when(k.created_at),
+                _when(k.revoked_at),
+            )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="key id (see keys list)")]) -> None:
+    """Revoke a key: requests carrying it are refused from now on."""
+    from verirag.server import KeyStore
+
+    with _open() as kb:
+        try:
+            KeyStore(kb.catalog.engine).revoke(key_id)
+        except KeyError as exc:
+            err.print(f"[red]{exc.args[0]}[/red]")
+            raise typer.Exit(1) from None
+    out.print(f"revoked {key_id}")

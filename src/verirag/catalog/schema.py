@@ -127,3 +127,15 @@ answers = Table(
     Column("trace", JSON, nullable=False),  # filters, retrieved chunks, prompt, answer, timings
     Index("ix_answers_created", "created_at"),
 )
+# API keys of the HTTP server: only a hash of each key is stored.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("name", String, nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)

@@ -74,6 +74,47 @@ class Answer:
     def unsupported(self) -> list[Claim]:
         return [c for c in self.claims if not c.supported]
 
+    def to_json(self) -> dict[str, Any]:
+        """The answer, its checked claims and the sources it cites, as JSON values."""
+        return {
+            "answer_id": self.answer_id,
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "reason": self.reason,
+            "claims": [
+                {
+                    "text": c.text,
+                    "cited": list(c.cited),
+                    "supported": c.supported,
+                    "reason": c.reason,
+                }
+                for c in self.claims
+            ],
+            "sources": [
+                {
+                    "n": s.n,
+                    "doc_id": s.doc_id,
+                    "version": s.version,
+                    "title": s.title,
+                    "section": list(s.section),
+                    "pages": [s.page_start, s.page_end],
+                    "char_start": s.char_start,
+                    "char_end": s.char_end,
+                    "ingested_at": s.ingested_at,
+                    "label": s.label(),
+                }
+                for s in self.cited
+            ],
+            "data": self.data,
+            "fields": self.fields,
+            "model": self.model,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost": self.cost,
+            "timings": self.timings,
+        }
+
 
 def abstention(sources: Sequence[Source], reason: str) -> str:
     """The abstention text: it says what was searched, so a user knows where not to look."""

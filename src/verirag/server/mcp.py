@@ -1,0 +1,59 @@
+"""MCP tools over a knowledge base: search, ask, get_document, list_documents,
+document_history. ``verirag mcp`` serves them on stdio; ``verirag serve`` at ``/mcp/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+
+from verirag.server.keys import Principal
+from verirag.server.service import Service, search_json
+
+# Who a tool call runs as, from the HTTP headers of the call (None on stdio).
+Resolve = Callable[[Mapping[str, str] | None], Principal]
+
+INSTRUCTIONS = (
+    "Search and ask an organisation's documents. Answers cite [n] sources by document, "
+    "section, page and version, and say 'The documents don't say' rather than guess."
+)
+
+
+def build_mcp(service: Service, resolve: Resolve) -> MCPServer:
+    mcp: MCPServer = MCPServer("verirag", instructions=INSTRUCTIONS)
+
+    def who(ctx: Context) -> Principal:
+        return resolve(ctx.headers)
+
+    @mcp.tool()
+    def search(
+        query: str, ctx: Context, k: int = 10, as_of: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The k best passages for a query, each with document, version, section and scores.
+        as_of (ISO 8601) searches the versions that were current then."""
+        results = service.search(who(ctx), query, k=k, as_of=as_of)
+        return [search_json(r) for r in results]
+
+    @mcp.tool()
+    def ask(question: str, ctx: Context, as_of: str | None = None) -> dict[str, Any]:
+        """A grounded answer whose sentences cite [n] sources, each checked against what it
+        cites; abstains ("The documents don't say ...") when they don't."""
+        return service.ask(who(ctx), question, as_of=as_of).to_json()
+
+    @mcp.tool()
+    def list_documents(ctx: Context) -> list[dict[str, Any]]:
+        """The live documents you may read: id, title, current version, access groups."""
+        return service.documents(who(ctx))
+
+    @mcp.tool()
+    def get_document(doc_id: str, ctx: Context, version: int | None = None) -> dict[str, Any]:
+        """A document version's full text and chunk spans (the current version by default)."""
+        return service.version(who(ctx), doc_id, version)
+
+    @mcp.tool()
+    def document_history(doc_id: str, ctx: Context) -> dict[str, Any]:
+        """Every version of a document with when it was ingested and whether it is current."""
+        return service.document(who(ctx), doc_id)
+
+    return mcp

@@ -1,0 +1,217 @@
+"""What the HTTP API, the OpenAI-compatible endpoint and the MCP tools do, once, for a
+principal: every read is filtered by the principal's access groups (searches inside the index
+query, listings and look-ups here), and what a principal may not read answers as missing."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from verirag.audit import AuditRecord
+from verirag.catalog import DocumentInfo, VersionInfo
+from verirag.generation import Answer
+from verirag.generation._base import TokenSink
+from verirag.ingest import IngestReport
+from verirag.kb import KnowledgeBase
+from verirag.results import AsOf, SearchResult
+from verirag.server.keys import Principal
+
+UPLOADS = "uploads"
+
+
+class Forbidden(PermissionError):
+    """The principal may not do this (only admins manage documents and keys)."""
+
+
+class Service:
+    """One knowledge base behind a lock: the catalog, the index and the models are used by
+    one request at a time, which keeps them consistent without making each of them
+    thread-safe."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def locked(self) -> Iterator[KnowledgeBase]:
+        with self._lock:
+            yield self.kb
+
+    # -- documents --------------------------------------------------------------------
+
+    def documents(self, who: Principal) -> list[dict[str, Any]]:
+        with self.locked() as kb:
+            docs = kb.documents()
+        return [_document_json(d) for d in docs if who.sees(d.access)]
+
+    def document(self, who: Principal, doc_id: str) -> dict[str, Any]:
+        """A document and the versions of it the principal may read."""
+        with self.locked() as kb:
+            doc = next((d for d in kb.documents(include_removed=True) if d.doc_id == doc_id), None)
+            if doc is None or not who.sees(doc.access):
+                raise KeyError(f"no document {doc_id!r}")
+            versions = [v for v in kb.history(doc_id) if who.sees(v.access)]
+        return {**_document_json(doc), "versions": [_version_json(v) for v in versions]}
+
+    def version(self, who: Principal, doc_id: str, version: int | None = None) -> dict[str, Any]:
+        """A version's text and chunk spans (the current version by default)."""
+        with self.locked() as kb:
+            try:
+                v = kb.version(doc_id, version)
+            except (KeyError, ValueError):
+                raise KeyError(f"no version {version} of {doc_id!r}") from None
+            if not who.sees(v.access):
+                raise KeyError(f"no document {doc_id!r}")
+            chunks = kb.chunks(doc_id, v.version) if not v.tombstone else []
+        return {
+            **_version_json(v),
+            "text": v.text,
+            "chunks": [
+                {
+                    "chunk_id": c.chunk_id,
+                    "ordinal": c.ordinal,
+                    "char_start": c.char_start,
+                    "char_end": c.char_end,
+                    "section": list(c.section),
+                }
+                for c in chunks
+            ],
+        }
+
+    def diff(self, who: Principal, doc_id: str, old: int, new: int) -> list[str]:
+        self.version(who, doc_id, old)
+        self.version(who, doc_id, new)
+        with self.locked() as kb:
+            return kb.diff(doc_id, old, new)
+
+    # -- search and answers -----------------------------------------------------------
+
+    def search(
+        self,
+        who: Principal,
+        query: str,
+        *,
+        k: int = 10,
+        as_of: AsOf | None = None,
+        metadata: dict[str, Any] | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> list[SearchResult]:
+        with self.locked() as kb:
+            return kb.search(
+                query, k=k, as_of=as_of, groups=who.groups, metadata=metadata, doc_ids=doc_ids
+            )
+
+    def ask(
+        self,
+        who: Principal,
+        question: str,
+        *,
+        k: int = 8,
+        as_of: AsOf | None = None,
+        metadata: dict[str, Any] | None = None,
+        llm: str | None = None,
+        schema: dict[str, Any] | None = None,
+        on_token: TokenSink | None = None,
+    ) -> Answer:
+        with self.locked() as kb:
+            return kb.ask(
+                question,
+                k=k,
+                as_of=as_of,
+                groups=who.groups,
+                principal=who.name,
+                metadata=metadata,
+                llm=llm,
+                schema=schema,
+                on_token=on_token,
+            )
+
+    def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
+        """Recent answers: all of them for an admin, a principal's own otherwise."""
+        with self.locked() as kb:
+            records = kb.audit.records(limit=None if not who.admin else limit)
+            mine = [r for r in records if who.admin or r.principal == who.name]
+        return mine[:limit]
+
+    def answer(self, who: Principal, answer_id: str) -> AuditRecord:
+        with self.locked() as kb:
+            record = kb.audit.get(answer_id)
+        if not who.admin and record.principal != who.name:
+            raise KeyError(f"no answer {answer_id!r} in the audit trail")
+        return record
+
+    # -- managing documents (admins) --------------------------------------------------
+
+    def ingest_paths(
+        self,
+        who: Principal,
+        paths: Sequence[str],
+        *,
+        sync: bool = False,
+        prefix: str = "",
+        access: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> IngestReport:
+        _admin(who)
+        with self.locked() as kb:
+            return kb.ingest(*paths, sync=sync, prefix=prefix, access=access, metadata=metadata)
+
+    def upload(
+        self,
+        who: Principal,
+        filename: str,
+        data: bytes,
+        *,
+        access: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> IngestReport:
+        """Ingest an uploaded file as document ``filename``; the file is kept under the
+        knowledge base's ``uploads/`` so its source stays readable."""
+        _admin(who)
+        name = Path(filename).name
+        if not name or name.startswith("."):
+            raise ValueError(f"not a usable file name: {filename!r}")
+        with self.locked() as kb:
+            target = kb.path / UPLOADS / name
+            target.parent.mkdir(exist_ok=True)
+            # Written whole, then renamed: a failed upload never leaves half a file behind.
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+                handle.write(data)
+            shutil.move(handle.name, target)
+            return kb.ingest(target, access=access, metadata=metadata)
+
+    def remove(self, who: Principal, doc_id: str) -> None:
+        _admin(who)
+        with self.locked() as kb:
+            kb.remove(doc_id)
+
+    def stats(self) -> dict[str, int]:
+        with self.locked() as kb:
+            docs = kb.documents()
+        return {"documents": len(docs), "chunks": sum(d.n_chunks for d in docs)}
+
+
+def _admin(who: Principal) -> None:
+    if not who.admin:
+        raise Forbidden("only an admin key may change documents")
+
+
+def _document_json(d: DocumentInfo) -> dict[str, Any]:
+    return asdict(d)
+
+
+def _version_json(v: VersionInfo) -> dict[str, Any]:
+    data = asdict(v)
+    data.pop("text")
+    data["current"] = v.current
+    return data
+
+
+def search_json(r: SearchResult) -> dict[str, Any]:
+    return asdict(r) | {"section": list(r.section)}
