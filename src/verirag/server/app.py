@@ -1,13 +1,13 @@
 """The HTTP server: REST under ``/api``, OpenAI-compatible chat under ``/v1``, MCP at
 ``/mcp/``, Prometheus at ``/metrics`` and the web UI at ``/``."""
 
-
 import contextlib
 import json
 import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import datetime
 from importlib import resources
 from typing import Annotated, Any
 
@@ -15,9 +15,9 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, Upload
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verirag.generation import GenerationError
+from verirag.ingest import IngestReport
 from verirag.kb import KnowledgeBase
 from verirag.server import openai_api
 from verirag.server.keys import LOCAL, KeyStore, Principal
@@ -31,7 +31,7 @@ MAX_BODY_MB = 50
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1)
     k: int = Field(10, ge=1, le=100)
-    as_of: str | None = None
+    as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
     filters: dict[str, Any] | None = None
     doc_ids: list[str] | None = None
 
@@ -39,7 +39,7 @@ class SearchRequest(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(min_length=1)
     k: int = Field(8, ge=1, le=100)
-    as_of: str | None = None
+    as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
     filters: dict[str, Any] | None = None
     llm: str | None = Field(None, description="admins only: another generator spec")
     json_schema: dict[str, Any] | None = Field(None, alias="schema")
@@ -58,53 +58,6 @@ class KeyRequest(BaseModel):
     name: str = Field(min_length=1)
     groups: list[str] = Field(default_factory=list)
     admin: bool = False
-
-
-class _BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, counted as they arrive (a
-    Content-Length can be absent or wrong)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(self.limit, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _too_large(self.limit, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(limit: int, send: Send) -> None:
-    body = json.dumps({"detail": f"request body over {limit // 1_000_000} MB"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
@@ -154,8 +107,8 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         title="verirag",
         summary="Answers from your own documents, citing document, section and version.",
         lifespan=lifespan,
+        max_body_size=max_body_mb * 1_000_000,  # 413 past it, counted as the body arrives
     )
-    app.add_middleware(_BodyLimit, limit=max_body_mb * 1_000_000)
     app.state.service = service
 
     @app.middleware("http")
@@ -328,13 +281,20 @@ def _key_json(k: Any) -> dict[str, Any]:
     }
 
 
-def _report_json(report: Any) -> dict[str, Any]:
+def _report_json(report: IngestReport) -> dict[str, Any]:
+    """Each file's outcome (new, changed, unchanged, removed, failed with its reason)."""
     return {
         "outcomes": [
-            {"doc_id": o.doc_id, "status": o.status.value, "detail": o.detail, "version": o.version}
+            {
+                "doc_id": o.doc_id,
+                "status": o.status.value,
+                "version": o.version,
+                "chunks": o.n_chunks,
+                "reason": o.reason,
+            }
             for o in report.outcomes
         ],
-        "failures": [{"path": str(f.path), "reason": f.reason} for f in report.failures],
+        "counts": {status.value: n for status, n in report.counts().items()},
     }
 
 

@@ -5,7 +5,6 @@ the checked answer with its sources listed, and the sources again as ``citations
 Streaming sends the checked answer, not the model's draft: a chat client cannot take back
 text it has shown, and a sentence the check rejects must never reach it as fact."""
 
-
 import json
 import re
 import time

@@ -208,7 +208,7 @@ $("#upload-form").addEventListener("submit", async (event) => {
   for (const group of $("#upload-access").value.split(",").map((g) => g.trim()).filter(Boolean)) form.append("access", group);
   try {
     const report = await api("/api/documents", { method: "POST", body: form });
-    const done = report.outcomes.map((o) => `${o.doc_id}: ${o.status}`).concat(report.failures.map((f) => `${f.path}: ${f.reason}`));
+    const done = report.outcomes.map((o) => `${o.doc_id}: ${o.status}${o.reason ? " (" + o.reason + ")" : ""}`);
     $("#upload-status").textContent = done.join("; ");
     await loadDocuments();
   } catch (e) { showError(e.message); }

@@ -1,0 +1,93 @@
+"""A real ``verirag serve`` process on 127.0.0.1 over a knowledge base holding the sample
+corpus (public) and one document only the ``hr`` group may read."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLE
+from verirag import KnowledgeBase
+from verirag.generation.llamacpp import free_port
+from verirag.server import KeyStore
+
+SECRET = "Quillfeather"  # a word only the restricted document contains
+SALARIES = f"""# Salary bands
+
+## Engineering
+
+Salary band L5 pays 120,000 to 150,000 a year. The {SECRET} bonus adds 10 percent for
+staff who mentor new hires.
+"""
+
+
+@dataclass
+class Server:
+    url: str
+    path: Path
+    admin: str
+    hr: str
+    outsider: str
+    log: Path
+
+    def client(self, key: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = free_port()
+    log = path.parent / f"serve-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verirag", "--kb", str(path), "serve", "--port", str(port), *args],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return process, url, log
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not start: {log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("server")
+    private = root / "private"
+    private.mkdir()
+    (private / "salaries.md").write_text(SALARIES, encoding="utf-8")
+    path = root / "kb"
+    with KnowledgeBase(path) as kb:
+        kb.ingest(SAMPLE / "v1")
+        kb.ingest(private, access=["hr"])
+        keys = KeyStore(kb.catalog.engine)
+        admin = keys.create("root", admin=True)
+        hr = keys.create("hana", ["hr"])
+        outsider = keys.create("otto")
+    process, url, log = start(path)
+    try:
+        yield Server(url, path, admin, hr, outsider, log)
+    finally:
+        stop(process)
