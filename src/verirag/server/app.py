@@ -6,7 +6,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Annotated, Any
@@ -15,6 +15,8 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, Upload
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from verirag.generation import GenerationError
 from verirag.ingest import IngestReport
@@ -256,10 +258,26 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     app.include_router(openai_api.router(service, metrics, principal))
-    app.mount("/mcp", mcp_app)
+    app.mount("/mcp", _guarded(mcp_app, resolve))
     static = resources.files("verirag.server") / "static"
     app.mount("/", StaticFiles(directory=str(static), html=True), name="ui")
     return app
+
+
+def _guarded(app: ASGIApp, resolve: Callable[[Headers], Principal]) -> ASGIApp:
+    """``app`` behind the API keys: a request without a valid one gets 401 before MCP reads
+    it (the tools then resolve the same key to run as its principal)."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                resolve(Headers(scope=scope))
+            except HTTPException as exc:
+                await JSONResponse({"detail": exc.detail}, exc.status_code)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
 
 
 def _handler(status: int) -> Any:

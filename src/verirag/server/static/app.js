@@ -65,17 +65,20 @@ function renderAnswer(answer) {
   const sources = new Map(answer.sources.map((s) => [s.n, s]));
   const text = el("p", { id: "answer-text" });
   const unsupported = new Set(answer.claims.filter((c) => !c.supported).map((c) => c.text));
-  // Citations [n] become chips that open the source; the rest stays text.
+  // Citations [n] become chips that open the source at the sentence they follow.
+  let claim = "";
   for (const part of answer.answer.split(/(\[\d+\])/)) {
     const m = /^\[(\d+)\]$/.exec(part);
     if (m && sources.has(Number(m[1]))) {
       const source = sources.get(Number(m[1]));
       const chip = el("button", { type: "button", className: "chip", textContent: m[1], title: source.label });
       chip.dataset.n = m[1];
-      chip.addEventListener("click", () => openSource(source));
+      const said = claim;
+      chip.addEventListener("click", () => openSource(source, said));
       text.append(chip);
     } else {
       text.append(part);
+      if (part.trim()) claim = part.trim().replace(/^[-*•]\s+/, "");
     }
   }
   box.append(text);
@@ -90,13 +93,19 @@ function renderAnswer(answer) {
   box.append(el("div", { className: "meta", textContent: `answer ${answer.answer_id} · ${answer.model}` }));
 }
 
-async function openSource(source) {
+// The cited passage is shaded; the sentence the answer took from it, when it is there word
+// for word (always, for the extractive generator), is highlighted.
+async function openSource(source, claim) {
   try {
     const version = await api(`/api/documents/${encodeURIComponent(source.doc_id)}/versions/${source.version}`);
     const text = version.text || "";
-    const pre = $("#source-text");
-    const mark = el("mark", { id: "cited-span", textContent: text.slice(source.char_start, source.char_end) });
-    pre.replaceChildren(text.slice(0, source.char_start), mark, text.slice(source.char_end));
+    let [start, end] = [source.char_start, source.char_end];
+    const at = claim ? text.slice(start, end).indexOf(claim) : -1;
+    if (at >= 0) { start += at; end = start + claim.length; }
+    const mark = el("mark", { id: "cited-span", textContent: text.slice(start, end) });
+    const passage = el("span", { className: "passage" },
+      text.slice(source.char_start, start), mark, text.slice(end, source.char_end));
+    $("#source-text").replaceChildren(text.slice(0, source.char_start), passage, text.slice(source.char_end));
     $("#source-title").textContent = version.title || source.doc_id;
     $("#source-meta").textContent =
       `${source.doc_id} · version ${source.version}${version.current ? " (current)" : " (superseded)"} · ingested ${when(version.ingested_at)}`;
