@@ -629,6 +629,76 @@ def eval_retrieval(
     out.print(f"wrote {path}")
 
 
+QA_COLUMNS = (
+    ("exact_match", "EM"),
+    ("f1", "F1"),
+    ("containment", "containment"),
+    ("retrieval_recall", "recall@k"),
+    ("citation_precision", "cite P"),
+    ("citation_recall", "cite R"),
+    ("abstention_rate", "abstained"),
+    ("abstention_precision", "abst P"),
+    ("abstention_recall", "abst R"),
+    ("latency_p50_ms", "p50 ms"),
+    ("latency_p95_ms", "p95 ms"),
+    ("tokens_per_question", "tokens/q"),
+    ("cost_per_question", "cost/q"),
+)
+
+
+def _cell(value: float | None, key: str) -> str:
+    if value is None:
+        return "-"
+    if key.endswith("_ms") or key == "tokens_per_question":
+        return f"{value:.0f}"
+    return f"{value:.4f}" if key == "cost_per_question" else f"{value:.3f}"
+
+
+@eval_app.command("qa")
+def eval_qa(
+    questions: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of questions")
+    ],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL, gguf:PATH")
+    ] = None,
+    group: GroupOption = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the run (every question) here too")
+    ] = None,
+) -> None:
+    """Answer accuracy on your own questions (JSONL of {"question", "answers": [...],
+    "gold_docs": [...], "unanswerable": bool, "metadata": {...}}): exact match, F1,
+    containment, retrieval recall, citation precision/recall, abstention, latency, cost."""
+    from verirag.evaluation.qa import read_qa
+
+    try:
+        items = read_qa(questions)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="QUESTIONS") from None
+    if not items:
+        raise typer.BadParameter("no questions in the file", param_hint="QUESTIONS")
+    with _open() as kb, _bar() as bar:
+        task = bar.add_task("asking", total=len(items))
+        run_id, run = kb.evaluate_qa(
+            items,
+            k=k,
+            llm=llm,
+            groups=group,
+            on_progress=lambda done, _: bar.update(task, completed=done),
+        )
+    table = Table(title=f"{questions.name}: {len(items)} questions, {run.settings['generator']}")
+    for _, label in QA_COLUMNS:
+        table.add_column(label, justify="right")
+    table.add_row(*(_cell(run.summary[key], key) for key, _ in QA_COLUMNS))
+    out.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(run.to_json(), indent=2) + "\n")
+        out.print(f"wrote {json_path}")
+    out.print(f"[dim]run {run_id} (stored in the knowledge base)[/dim]")
+
+
 tune_app = typer.Typer(help="Fine-tune behaviour (ranking), never facts.", no_args_is_help=True)
 app.add_typer(tune_app, name="tune")
 
@@ -711,8 +781,9 @@ def tune_sentences(
     """Fine-tune the extractive generator's sentence scorer on your questions and answers:
     each question is asked of the knowledge base as `ask` would, the retrieved sentence that
     holds a gold answer is the positive, the others the negatives."""
+    from verirag.evaluation.qa import read_qa
     from verirag.tuning.reranker import summarize
-    from verirag.tuning.sentences import mine_sentence_groups, read_qa
+    from verirag.tuning.sentences import mine_sentence_groups
 
     target = _State.kb_path
     try:

@@ -27,6 +27,8 @@ from verirag.embedding import (
     load_embedder,
 )
 from verirag.embedding._base import Vectors
+from verirag.evaluation.qa import QA, QARun, evaluate_qa
+from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
 from verirag.index import OPEN, Index, IndexPoint, Scope, open_index
@@ -425,6 +427,44 @@ class KnowledgeBase:
         result.cost = (result.tokens_in * price_in + result.tokens_out * price_out) / 1e6
         self.audit.record(_audit_record(result, results, scope, as_of, principal, options, k))
         return result
+
+    # -- evaluate ---------------------------------------------------------------------
+
+    @property
+    def eval_runs(self) -> EvalRuns:
+        """Stored evaluation runs (``evaluate_qa`` adds one per call)."""
+        return EvalRuns(self.catalog.engine)
+
+    def evaluate_qa(
+        self,
+        items: Sequence[QA],
+        *,
+        k: int = 8,
+        llm: str | None = None,
+        groups: Sequence[str] | None = None,
+        principal: str | None = None,
+        on_progress: EmbedProgress | None = None,
+    ) -> tuple[str, QARun]:
+        """Ask every question (each under its own metadata filter) as ``ask`` would, score
+        the answers, store the run; returns its id and the run."""
+        settings = {
+            "k": k,
+            "generator": llm or self.config.generator,
+            "reranker": self.config.reranker,
+        }
+
+        def ask(item: QA) -> Answer:
+            return self.ask(
+                item.question,
+                k=k,
+                groups=groups,
+                principal=principal,
+                metadata=item.metadata,
+                llm=llm,
+            )
+
+        run = evaluate_qa(items, ask, settings=settings, on_progress=on_progress)
+        return self.eval_runs.add(run, principal=principal), run
 
     # -- read -------------------------------------------------------------------------
 

@@ -241,3 +241,37 @@ def test_a_server_without_keys_binds_to_loopback_and_limits_bodies(tmp_path: Pat
             assert big.status_code == 413
     finally:
         stop(process)
+
+
+def test_eval_runs_are_scored_as_the_principal_and_kept(server: Server) -> None:
+    questions = [
+        {"question": QUESTION, "answers": ["30 days"], "gold_docs": ["refund-policy.md"]},
+        {"question": HR_QUESTION, "answers": ["10 percent"], "gold_docs": ["salaries.md"]},
+    ]
+    with server.client(server.outsider) as otto, server.client(server.hr) as hana:
+        mine = otto.post("/api/eval/qa", json={"questions": questions})
+        assert mine.status_code == 201
+        run = mine.json()
+        assert run["principal"] == "otto" and len(run["questions"]) == 2
+        # Otto cannot read salaries.md, so his run finds the first answer and not the second.
+        outcomes = {q["question"]: q for q in run["questions"]}
+        assert outcomes[QUESTION]["contained"] == 1.0
+        assert outcomes[HR_QUESTION]["recall"] == 0.0
+        theirs = hana.post("/api/eval/qa", json={"questions": questions}).json()
+        assert {q["question"]: q for q in theirs["questions"]}[HR_QUESTION]["recall"] == 1.0
+        listed = otto.get("/api/eval/runs").json()
+        assert {r["run_id"] for r in listed} == {run["run_id"]}
+        assert "questions" not in listed[0]
+        assert otto.get(f"/api/eval/runs/{theirs['run_id']}").status_code == 404
+        assert otto.post("/api/eval/qa", json={"questions": []}).status_code == 422
+
+
+def test_a_served_knowledge_base_says_it_is_in_use(server: Server) -> None:
+    from verirag import KnowledgeBase
+
+    kb = KnowledgeBase(server.path)
+    try:
+        with pytest.raises(RuntimeError, match="open in another process"):
+            kb.search("refund")
+    finally:
+        kb.close()

@@ -33,7 +33,8 @@ def test_positives_from_judged_documents_and_one_negative_per_other_document(
 def test_sentence_groups_take_the_answer_sentence_as_positive(
     kb: KnowledgeBase, docs: Path
 ) -> None:
-    from verirag.tuning.sentences import QA, mine_sentence_groups
+    from verirag.evaluation.qa import QA
+    from verirag.tuning.sentences import mine_sentence_groups
 
     write(
         docs,
@@ -57,7 +58,7 @@ def test_sentence_groups_take_the_answer_sentence_as_positive(
 
 
 def test_read_qa(tmp_path: Path) -> None:
-    from verirag.tuning.sentences import QA, read_qa
+    from verirag.evaluation.qa import QA, read_qa
 
     path = tmp_path / "qa.jsonl"
     path.write_text(

@@ -16,11 +16,12 @@ from typer.testing import CliRunner
 from tests.conftest import write
 from verirag import KnowledgeBase
 from verirag.cli import app
+from verirag.evaluation.qa import QA
 from verirag.generation.context import assemble
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.retrieval.rerank import OnnxCrossEncoder
 from verirag.tuning.reranker import train
-from verirag.tuning.sentences import QA, mine_sentence_groups
+from verirag.tuning.sentences import mine_sentence_groups
 
 POLICY = (
     "# Privacy\n\nWe collect your name and email address when you register."

@@ -139,3 +139,16 @@ api_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
 )
+# Evaluation runs (`verirag eval qa`, `POST /api/eval/qa`): summary and per-question outcomes.
+eval_runs = Table(
+    "eval_runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("principal", String, nullable=True),
+    Column("settings", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("questions", JSON, nullable=False),
+    Index("ix_eval_runs_created", "created_at"),
+)

@@ -1,4 +1,5 @@
-"""Evaluation: retrieval metrics as BEIR computes them, run over BEIR-layout folders."""
+"""Evaluation: retrieval metrics as BEIR computes them, run over BEIR-layout folders; answer
+accuracy on your own questions."""
 
 from verirag.evaluation.beir import (
     BeirData,
@@ -9,16 +10,21 @@ from verirag.evaluation.beir import (
     standard_variants,
 )
 from verirag.evaluation.metrics import evaluate, mrr_at, ndcg_at, recall_at
+from verirag.evaluation.qa import QA, QARun, evaluate_qa, read_qa
 
 __all__ = [
+    "QA",
     "BeirData",
+    "QARun",
     "Variant",
     "VariantResult",
     "evaluate",
+    "evaluate_qa",
     "evaluate_retrieval",
     "load_beir",
     "mrr_at",
     "ndcg_at",
+    "read_qa",
     "recall_at",
     "standard_variants",
 ]

@@ -9,12 +9,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verirag.evaluation.metrics import evaluate
 from verirag.ingest import TextRecord
-from verirag.kb import KnowledgeBase
 from verirag.retrieval import Fusion, Mode, SearchOptions, aggregate
+
+if TYPE_CHECKING:  # the facade uses evaluation too
+    from verirag.kb import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)

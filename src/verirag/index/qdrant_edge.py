@@ -114,7 +114,15 @@ class EdgeIndex:
             self._watermark = 0
             self._write_state()
         else:
-            self.shard = Q.EdgeShard.load(str(shard_path))
+            try:
+                self.shard = Q.EdgeShard.load(str(shard_path))
+            except Exception as exc:
+                if "WouldBlock" in str(exc):  # the shard's WAL is locked by its owner
+                    raise RuntimeError(
+                        f"{self.path.parent} is open in another process (a running "
+                        "`verirag serve`?); stop it or go through its API"
+                    ) from None
+                raise
             self._watermark = int(state["watermark"])
 
     def _config(self) -> Any:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from verirag.evaluation.qa import QA
 from verirag.generation import GenerationError
 from verirag.ingest import IngestReport
 from verirag.kb import KnowledgeBase
@@ -46,6 +47,19 @@ class AskRequest(BaseModel):
     llm: str | None = Field(None, description="admins only: another generator spec")
     json_schema: dict[str, Any] | None = Field(None, alias="schema")
     stream: bool = False
+
+
+class EvalQuestion(BaseModel):
+    question: str = Field(min_length=1)
+    answers: list[str] = Field(default_factory=list)
+    gold_docs: list[str] = Field(default_factory=list)
+    unanswerable: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+class EvalRequest(BaseModel):
+    questions: list[EvalQuestion] = Field(min_length=1, max_length=1000)
+    k: int = Field(8, ge=1, le=100)
 
 
 class IngestRequest(BaseModel):
@@ -227,6 +241,25 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
+
+    # -- evaluation runs ----------------------------------------------------------------
+
+    @app.post("/api/eval/qa", status_code=201)
+    def eval_qa(who: Who, body: EvalRequest) -> dict[str, Any]:
+        items = [
+            QA(q.question, tuple(q.answers), q.metadata, tuple(q.gold_docs), q.unanswerable)
+            for q in body.questions
+        ]
+        run_id = service.evaluate(who, items, k=body.k)
+        return service.eval_run(who, run_id)
+
+    @app.get("/api/eval/runs")
+    def eval_runs(who: Who, limit: int = 50) -> list[dict[str, Any]]:
+        return service.eval_runs(who, limit)
+
+    @app.get("/api/eval/runs/{run_id}")
+    def eval_run(who: Who, run_id: str) -> dict[str, Any]:
+        return service.eval_run(who, run_id)
 
     # -- audit and keys ---------------------------------------------------------------
 

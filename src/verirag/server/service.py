@@ -15,6 +15,7 @@ from typing import Any
 
 from verirag.audit import AuditRecord
 from verirag.catalog import DocumentInfo, VersionInfo
+from verirag.evaluation.qa import QA
 from verirag.generation import Answer
 from verirag.generation._base import TokenSink
 from verirag.ingest import IngestReport
@@ -145,6 +146,28 @@ class Service:
         if not who.admin and record.principal != who.name:
             raise KeyError(f"no answer {answer_id!r} in the audit trail")
         return record
+
+    # -- evaluation runs --------------------------------------------------------------
+
+    def evaluate(self, who: Principal, items: Sequence[QA], *, k: int = 8) -> str:
+        """Score the principal's questions as the principal (the same access filter), and
+        store the run."""
+        with self.locked() as kb:
+            run_id, _ = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.name)
+        return run_id
+
+    def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent runs without their per-question rows: all for an admin, own otherwise."""
+        with self.locked() as kb:
+            runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.name)
+        return [r.to_json(questions=False) for r in runs]
+
+    def eval_run(self, who: Principal, run_id: str) -> dict[str, Any]:
+        with self.locked() as kb:
+            run = kb.eval_runs.get(run_id)
+        if not who.admin and run.principal != who.name:
+            raise KeyError(f"no evaluation run {run_id!r}")
+        return run.to_json()
 
     # -- managing documents (admins) --------------------------------------------------
 

@@ -9,40 +9,13 @@ which sentence answers, a behaviour; the facts stay in the documents.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
+from verirag.evaluation.qa import QA
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.kb import KnowledgeBase
 from verirag.tuning.reranker import Group
-
-
-@dataclass(frozen=True, slots=True)
-class QA:
-    """A question, its gold answer strings and the metadata filter it is asked under."""
-
-    question: str
-    answers: tuple[str, ...]
-    metadata: dict[str, Any] | None = field(default=None)
-
-
-def read_qa(path: Path) -> list[QA]:
-    """JSONL of ``{"question", "answers": [...], "metadata": {...}}`` (metadata optional)."""
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            answers = row.get("answers")
-            if not isinstance(row.get("question"), str) or not isinstance(answers, list):
-                raise ValueError(f"{path}:{number}: need a question and a list of answers")
-            rows.append(QA(row["question"], tuple(map(str, answers)), row.get("metadata")))
-    return rows
 
 
 def mine_sentence_groups(
