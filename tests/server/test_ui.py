@@ -4,6 +4,8 @@ click a citation, see the cited span highlighted with its version."""
 from __future__ import annotations
 
 import shutil
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,34 @@ def test_upload_ask_and_open_a_citation(tmp_path: Path) -> None:
             assert "version 1 (current)" in page.text_content("#source-meta")
             shot = tmp_path / "citation.png"
             page.screenshot(path=str(shot), full_page=True)
+
+            # A new version (8-year frames); the past is still asked with the as-of picker.
+            before = datetime.now() + timedelta(seconds=1)  # local time, as the picker is
+            time.sleep(2.1)
+            document.write_text(WARRANTY.replace("7-year", "8-year"), encoding="utf-8")
+            page.click("nav a[data-page=documents]")
+            page.set_input_files("#upload-file", str(document))
+            page.click("#upload-form button[type=submit]")
+            page.wait_for_selector("#upload-status:has-text('bike-warranty.md: changed')")
+            page.click("#doc-table td:text-is('bike-warranty.md')")
+            page.wait_for_selector("#version-table tbody tr:nth-child(2)")
+            page.click("#diff-form button[type=submit]")
+            assert "7-year" in page.text_content("#diff td.del")
+            assert "8-year" in page.text_content("#diff td.add")
+
+            page.click("nav a[data-page=ask]")
+            page.click("#ask-form button[type=submit]")
+            page.wait_for_selector("#answer-text:has-text('8-year')")
+            page.fill("#as-of", before.strftime("%Y-%m-%dT%H:%M:%S"))
+            page.click("#ask-form button[type=submit]")
+            page.wait_for_selector("#answer-text:has-text('7-year')")
+            page.click("#answer .chip")
+            page.wait_for_selector("#source-meta:has-text('version 1 (superseded)')")
+
+            page.click("nav a[data-page=audit]")
+            page.wait_for_selector(
+                "#audit-table td:text-is('How long is the warranty on a frame?')"
+            )
             browser.close()
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
