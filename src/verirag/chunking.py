@@ -315,3 +315,33 @@ class Chunker:
         if current:
             chunks.append(current)
         return chunks
+
+
+class FixedChunker(Chunker):
+    """Fixed windows of ``max_tokens`` tokens with no regard for structure and no context:
+    the naive baseline that ``verirag eval qa --ablation`` compares against."""
+
+    def chunk(self, doc_id: str, doc: ParsedDocument) -> list[Chunk]:
+        ends = self.tokenizer.token_ends(doc.text)
+        chunks: list[Chunk] = []
+        start = 0
+        for first in range(0, len(ends), self.max_tokens):
+            window = ends[first : first + self.max_tokens]
+            end = window[-1]
+            text = doc.text[start:end].strip()
+            if text:
+                offset = start + doc.text[start:end].index(text[0])
+                chunks.append(
+                    Chunk(
+                        chunk_id(doc_id, text),
+                        len(chunks),
+                        text,
+                        offset,
+                        offset + len(text),
+                        (),
+                        "",
+                        len(window),
+                    )
+                )
+            start = end
+        return chunks

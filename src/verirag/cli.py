@@ -663,15 +663,27 @@ def eval_qa(
     llm: Annotated[
         str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL, gguf:PATH")
     ] = None,
+    ablation: Annotated[
+        bool,
+        typer.Option(
+            "--ablation",
+            help="also run the naive pipeline (512-token windows, dense, top 3, no re-rank, "
+            "no citation check) and show both",
+        ),
+    ] = False,
     group: GroupOption = None,
     json_path: Annotated[
-        Path | None, typer.Option("--json", help="write the run (every question) here too")
+        Path | None, typer.Option("--json", help="write the run(s), every question, here")
+    ] = None,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="write a self-contained HTML report here")
     ] = None,
 ) -> None:
     """Answer accuracy on your own questions (JSONL of {"question", "answers": [...],
     "gold_docs": [...], "unanswerable": bool, "metadata": {...}}): exact match, F1,
     containment, retrieval recall, citation precision/recall, abstention, latency, cost."""
-    from verirag.evaluation.qa import read_qa
+    from verirag.evaluation.ablation import ablation as run_ablation
+    from verirag.evaluation.qa import QARun, read_qa
 
     try:
         items = read_qa(questions)
@@ -679,24 +691,47 @@ def eval_qa(
         raise typer.BadParameter(str(exc), param_hint="QUESTIONS") from None
     if not items:
         raise typer.BadParameter("no questions in the file", param_hint="QUESTIONS")
+    runs: dict[str, QARun]
     with _open() as kb, _bar() as bar:
-        task = bar.add_task("asking", total=len(items))
-        run_id, run = kb.evaluate_qa(
-            items,
-            k=k,
-            llm=llm,
-            groups=group,
-            on_progress=lambda done, _: bar.update(task, completed=done),
-        )
-    table = Table(title=f"{questions.name}: {len(items)} questions, {run.settings['generator']}")
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"asking ({name})", total=total)
+            bar.update(tasks[name], completed=done)
+
+        if ablation:
+            runs = run_ablation(kb, items, k=k, llm=llm, groups=group, on_progress=progress)
+        else:
+            runs = {
+                "full": kb.evaluate_qa(
+                    items,
+                    k=k,
+                    llm=llm,
+                    groups=group,
+                    on_progress=lambda done, total: progress("full", done, total),
+                )
+            }
+        ids = {name: kb.eval_runs.add(run) for name, run in runs.items()}
+    table = Table(title=f"{questions.name}: {len(items)} questions")
+    table.add_column("pipeline")
     for _, label in QA_COLUMNS:
         table.add_column(label, justify="right")
-    table.add_row(*(_cell(run.summary[key], key) for key, _ in QA_COLUMNS))
+    for name, run in runs.items():
+        table.add_row(name, *(_cell(run.summary[key], key) for key, _ in QA_COLUMNS))
     out.print(table)
+    for name, run in runs.items():
+        settings = ", ".join(f"{key} {value}" for key, value in run.settings.items())
+        out.print(f"[dim]{name}: {settings}; run {ids[name]}[/dim]")
+    report = {name: run.to_json() for name, run in runs.items()}
     if json_path:
-        json_path.write_text(json.dumps(run.to_json(), indent=2) + "\n")
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
         out.print(f"wrote {json_path}")
-    out.print(f"[dim]run {run_id} (stored in the knowledge base)[/dim]")
+    if html_path:
+        from verirag.evaluation.report import html_report
+
+        html_path.write_text(html_report(questions.name, runs), encoding="utf-8")
+        out.print(f"wrote {html_path}")
 
 
 tune_app = typer.Typer(help="Fine-tune behaviour (ranking), never facts.", no_args_is_help=True)

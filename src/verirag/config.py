@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,13 +12,16 @@ CATALOG_FILE = "catalog.db"
 INDEX_DIR = "index"
 
 # Changing these changes what is stored (chunks, vectors): fixed when a knowledge base is made.
-STORED_FIELDS = ("tokenizer", "chunk_tokens", "chunk_overlap", "embedder")
+STORED_FIELDS = ("tokenizer", "chunking", "chunk_tokens", "chunk_overlap", "embedder")
 
 
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tokenizer: str = Field("all-MiniLM-L6-v2", description="the embedder's tokenizer")
+    chunking: Literal["structure", "fixed"] = Field(
+        "structure", description="structure-aware chunks, or fixed token windows (a baseline)"
+    )
     chunk_tokens: int = Field(256, ge=32, le=8192, description="chunk budget, context included")
     chunk_overlap: int = Field(
         32, ge=0, description="tokens repeated between pieces of a split block"

@@ -17,7 +17,7 @@ from typing import Any
 
 from verirag.audit import AuditLog, AuditRecord
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
-from verirag.chunking import Chunker, embedded_text, load_tokenizer
+from verirag.chunking import Chunker, FixedChunker, embedded_text, load_tokenizer
 from verirag.config import CATALOG_FILE, INDEX_DIR, Config
 from verirag.embedding import (
     CachedEmbedder,
@@ -91,7 +91,8 @@ class KnowledgeBase:
     def chunker(self) -> Chunker:
         if self._chunker is None:
             tokenizer = load_tokenizer(self.config.tokenizer)
-            self._chunker = Chunker(tokenizer, self.config.chunk_tokens, self.config.chunk_overlap)
+            kind = FixedChunker if self.config.chunking == "fixed" else Chunker
+            self._chunker = kind(tokenizer, self.config.chunk_tokens, self.config.chunk_overlap)
         return self._chunker
 
     # -- ingest -----------------------------------------------------------------------
@@ -400,6 +401,7 @@ class KnowledgeBase:
         llm: str | None = None,
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
+        verify: bool = True,
     ) -> Answer:
         """A grounded answer citing ``[n]`` sources (document, section, page, version), every
         sentence checked against what it cites; "The documents don't say ..." when they
@@ -421,11 +423,14 @@ class KnowledgeBase:
             count_tokens=self.count_tokens,
             schema=schema,
             on_token=on_token,
+            verify=verify,
         )
         result.timings = {"retrieve": retrieve, **result.timings}
         price_in, price_out = self.config.prices.get(result.model, (0.0, 0.0))
         result.cost = (result.tokens_in * price_in + result.tokens_out * price_out) / 1e6
-        self.audit.record(_audit_record(result, results, scope, as_of, principal, options, k))
+        record = _audit_record(result, results, scope, as_of, principal, options, k)
+        record.trace["verified"] = verify
+        self.audit.record(record)
         return result
 
     # -- evaluate ---------------------------------------------------------------------
@@ -443,14 +448,21 @@ class KnowledgeBase:
         llm: str | None = None,
         groups: Sequence[str] | None = None,
         principal: str | None = None,
+        options: SearchOptions | None = None,
+        verify: bool = True,
+        pipeline: str = "full",
         on_progress: EmbedProgress | None = None,
-    ) -> tuple[str, QARun]:
-        """Ask every question (each under its own metadata filter) as ``ask`` would, score
-        the answers, store the run; returns its id and the run."""
+    ) -> QARun:
+        """Ask every question (each under its own metadata filter) as ``ask`` would and score
+        the answers; ``eval_runs.add`` keeps a run."""
         settings = {
+            "pipeline": pipeline,
             "k": k,
             "generator": llm or self.config.generator,
-            "reranker": self.config.reranker,
+            "chunking": f"{self.config.chunking} {self.config.chunk_tokens} tokens",
+            "search": (options or SearchOptions()).mode.value,
+            "reranker": self.config.reranker if (options or SearchOptions()).rerank else None,
+            "citation_check": verify,
         }
 
         def ask(item: QA) -> Answer:
@@ -461,10 +473,11 @@ class KnowledgeBase:
                 principal=principal,
                 metadata=item.metadata,
                 llm=llm,
+                options=options,
+                verify=verify,
             )
 
-        run = evaluate_qa(items, ask, settings=settings, on_progress=on_progress)
-        return self.eval_runs.add(run, principal=principal), run
+        return evaluate_qa(items, ask, settings=settings, on_progress=on_progress)
 
     # -- read -------------------------------------------------------------------------
 

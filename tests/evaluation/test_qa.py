@@ -105,7 +105,8 @@ def test_evaluate_qa_on_the_sample_corpus(kb: KnowledgeBase) -> None:
         QA("How many days do I have to return an item?", ("30 days",), None, ("refund-policy.md",)),
         QA("Who won the 1998 football world cup?", (), unanswerable=True),
     ]
-    run_id, run = kb.evaluate_qa(items, k=8)
+    run = kb.evaluate_qa(items, k=8)
+    run_id = kb.eval_runs.add(run)
     assert run.summary["containment"] == 1.0
     assert run.summary["retrieval_recall"] == 1.0
     assert run.summary["citation_recall"] == 1.0
@@ -122,12 +123,64 @@ def test_eval_qa_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         kb.ingest(SAMPLE / "v1")
     path = tmp_path / "qa.jsonl"
     path.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
-    result = CliRunner().invoke(app, ["eval", "qa", str(path), "--json", str(tmp_path / "r.json")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "qa",
+            str(path),
+            "--ablation",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--html",
+            str(tmp_path / "r.html"),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert "containment" in result.output and "1.000" in result.output
+    assert "containment" in result.output and "naive" in result.output
     written = json.loads((tmp_path / "r.json").read_text())
-    assert written["summary"]["questions"] == 2
+    assert written["full"]["summary"]["questions"] == 2
+    assert written["full"]["summary"]["containment"] == 1.0
+    assert written["naive"]["settings"]["pipeline"] == "naive"
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
     failed = CliRunner().invoke(app, ["eval", "qa", str(bad)])
     assert failed.exit_code == 2 and "bad.jsonl:1" in failed.output
+
+
+def test_recall_curve_by_hand() -> None:
+    from verirag.evaluation.qa import recall_curve
+
+    sources = [_source(1, "a"), _source(2, "b"), _source(3, "c")]
+    first = score(QA("q", ("x",), gold_docs=("b",)), _answer("x [1]", [1], sources), 0.1)
+    second = score(QA("q", ("x",), gold_docs=("a", "z")), _answer("x [1]", [1], sources), 0.1)
+    assert (first.gold_ranks, second.gold_ranks) == ([2], [1, None])
+    # k=1: (0 + 1/2) / 2; k=2 and 3: (1 + 1/2) / 2.
+    assert recall_curve([first, second], 3) == [0.25, 0.75, 0.75]
+
+
+def test_ablation_and_html_report(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from verirag.evaluation.ablation import NAIVE_DIR, ablation
+    from verirag.evaluation.report import html_report
+
+    kb.ingest(SAMPLE / "v1")
+    items = [
+        QA("How many days do I have to return an item?", ("30 days",), None, ("refund-policy.md",)),
+        QA("Who won the 1998 football world cup?", (), unanswerable=True),
+    ]
+    runs = ablation(kb, items, k=8)
+    naive, full = runs["naive"], runs["full"]
+    assert naive.settings["chunking"] == "fixed 512 tokens" and naive.settings["k"] == 3
+    assert naive.settings["search"] == "dense" and naive.settings["citation_check"] is False
+    assert full.settings["chunking"] == "structure 256 tokens"
+    # The naive pipeline never abstains: it has no relevance floor and no check.
+    assert naive.summary["abstention_rate"] == 0.0
+    assert full.summary["abstention_recall"] == 1.0
+    with KnowledgeBase(kb.path / NAIVE_DIR) as copy:
+        assert {d.doc_id for d in copy.documents()} == {d.doc_id for d in kb.documents()}
+        assert all(c.section == () for c in copy.chunks("refund-policy.md"))
+    page = html_report("sample", runs)
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "How many days do I have to return an item?" in page
+    assert "<td>naive</td>" in page and "<td>full</td>" in page

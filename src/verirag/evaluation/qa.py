@@ -108,6 +108,7 @@ class Scored:
     cited_docs: list[str]
     citation_precision: float | None  # None: nothing cited, or no gold docs
     citation_recall: float | None
+    gold_ranks: list[int | None]  # each gold document's rank among the retrieved documents
     seconds: float
     tokens_in: int
     tokens_out: int
@@ -120,7 +121,8 @@ def score(item: QA, answer: Answer, seconds: float) -> Scored:
     an abstention answers nothing."""
     text = "" if answer.abstained else CITATION.sub("", answer.text).strip()
     gold_docs = set(item.gold_docs)
-    retrieved = {s.doc_id for s in answer.sources}
+    order = list(dict.fromkeys(s.doc_id for s in answer.sources))  # sources come best first
+    retrieved = set(order)
     cited = list(dict.fromkeys(s.doc_id for s in answer.cited)) if not answer.abstained else []
     has_answers = bool(item.answers) and not item.unanswerable
     return Scored(
@@ -137,12 +139,26 @@ def score(item: QA, answer: Answer, seconds: float) -> Scored:
             sum(d in gold_docs for d in cited) / len(cited) if gold_docs and cited else None
         ),
         citation_recall=len(gold_docs & set(cited)) / len(gold_docs) if gold_docs else None,
+        gold_ranks=[order.index(d) + 1 if d in retrieved else None for d in item.gold_docs],
         seconds=seconds,
         tokens_in=answer.tokens_in,
         tokens_out=answer.tokens_out,
         cost=answer.cost,
         answer_id=answer.answer_id,
     )
+
+
+def recall_curve(scored: Sequence[Scored], depth: int) -> list[float]:
+    """Mean recall of gold documents within the top 1..``depth`` retrieved documents, over
+    the questions that name gold documents."""
+    judged = [s.gold_ranks for s in scored if s.gold_ranks]
+    if not judged:
+        return []
+    return [
+        sum(sum(r is not None and r <= k for r in ranks) / len(ranks) for ranks in judged)
+        / len(judged)
+        for k in range(1, depth + 1)
+    ]
 
 
 def _mean(values: Iterable[float | None]) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Generator, Source, TokenSink
+from verirag.generation._text import citations
 from verirag.generation.context import assemble
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
@@ -141,15 +142,18 @@ def answer(
     thresholds: Thresholds | None = None,
     schema: dict[str, Any] | None = None,
     on_token: TokenSink | None = None,
+    verify: bool = True,
 ) -> Answer:
-    """Sources from ``results``, a generation, checked claims; or an abstention."""
+    """Sources from ``results``, a generation, checked claims; or an abstention.
+    ``verify=False`` (the naive baseline of an ablation) takes the generation as it is: no
+    relevance floor, no citation check, no abstention."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     budget = budget_tokens or generator.context_tokens
     sources = assemble(results, budget_tokens=budget, count_tokens=count_tokens)
     timings["context"] = time.perf_counter() - started
     best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
-    if not sources or best < min_relevance:
+    if not sources or (verify and best < min_relevance):
         reason = f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
         return Answer(
             answer_id,
@@ -175,6 +179,13 @@ def answer(
             checked = check(leaf, sources, embedder, thresholds, question=question)
             fields[path] = sorted({n for c in checked for n in c.cited})
             claims.extend(checked)
+    elif not verify:
+        given = {source.n for source in sources}
+        claims = [
+            Claim(text, tuple(n for n in cited if n in given), True, 0.0, 0.0, "not checked")
+            for text, cited in map(citations, split_answer(generation.text))
+            if text
+        ]
     else:
         claims = (
             check(generation.text, sources, embedder, thresholds, question=question)

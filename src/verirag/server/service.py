@@ -153,8 +153,8 @@ class Service:
         """Score the principal's questions as the principal (the same access filter), and
         store the run."""
         with self.locked() as kb:
-            run_id, _ = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.name)
-        return run_id
+            run = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.name)
+            return kb.eval_runs.add(run, principal=who.name)
 
     def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs without their per-question rows: all for an admin, own otherwise."""
