@@ -734,6 +734,59 @@ def eval_qa(
         out.print(f"wrote {html_path}")
 
 
+@eval_app.command("drift")
+def eval_drift(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            help="scenario JSON (see docs/evaluation.md), or a folder holding RGB's en_fact",
+        ),
+    ],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
+    kb_dir: Annotated[
+        Path | None,
+        typer.Option("--eval-kb", help="empty knowledge base to run it in (default: temporary)"),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the report (every question) here")
+    ] = None,
+) -> None:
+    """Change documents and check the answers follow: fresh-answer rate, stale-citation rate
+    (must be 0), time-to-fresh and as-of correctness."""
+    import tempfile
+
+    from verirag.evaluation.drift import Scenario, run_drift
+
+    try:
+        loaded = Scenario.load(scenario)
+    except (ValueError, KeyError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="SCENARIO") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        target = kb_dir or Path(tmp) / "kb"
+        if target.exists() and any(target.iterdir()):
+            raise typer.BadParameter(f"{target} is not empty", param_hint="--eval-kb")
+        with KnowledgeBase(target) as kb, _bar() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            report = run_drift(kb, loaded, k=k, on_progress=progress)
+    table = Table(title=f"drift: {report.scenario}", show_header=False)
+    for key, value in report.summary.items():
+        table.add_row(
+            key,
+            "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value),
+        )
+    out.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        out.print(f"wrote {json_path}")
+
+
 tune_app = typer.Typer(help="Fine-tune behaviour (ranking), never facts.", no_args_is_help=True)
 app.add_typer(tune_app, name="tune")
 

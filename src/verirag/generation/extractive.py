@@ -3,8 +3,9 @@
 Each sentence of the sources is scored by its meaning (embedding cosine with the question),
 its words (IDF-weighted share of the question's terms it contains), whether it holds an
 answer of the kind asked for (a date for "when", a name for "who"...), whether it names a
-different year or ordinal ("90th") than the question, and by agreement: an answer string
-that several good sentences share lifts each of them. With a sentence scorer (a cross-encoder
+different year or ordinal ("90th") than the question, by how well the retriever ranked its
+passage, and by agreement: an answer string that several good sentences share lifts each of
+them. With a sentence scorer (a cross-encoder
 fine-tuned on the user's own questions and answers, ``verirag tune sentences``) its
 probability that a sentence answers is added too. The best few, each with its citation, are
 the answer, grounded by construction. Weights measured on ../shared/data/rgb and PolicyQA
@@ -41,6 +42,7 @@ class Weights:
     other_event: float = 1.0
     agreement: float = 1.0
     scorer: float = 2.0
+    retrieval: float = 0.25  # the source's retrieval score, over the best source's
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class ExtractiveGenerator:
         if not found:
             return []
         w = self.weights
+        by_n = {source.n: source for source in sources}
         vectors = self.embedder.embed([question, *(text for _, text, _, _ in found)])
         meaning = vectors[1:] @ vectors[0]
         n = len(bags)
@@ -113,8 +116,14 @@ class ExtractiveGenerator:
             for wanted, named in zip(asked_anchors, anchors(text), strict=True):
                 if wanted and named and not named & wanted:
                     other_event[i] = 1.0
+        best = max((s.score for s in sources), default=0.0) or 1.0
+        retrieved = np.array([by_n[n_].score / best for n_, _, _, _ in found])
         base = (
-            w.meaning * meaning + w.words * words + w.kind * has_kind - w.other_event * other_event
+            w.meaning * meaning
+            + w.words * words
+            + w.kind * has_kind
+            - w.other_event * other_event
+            + w.retrieval * retrieved
         )
         if self.scorer is not None:
             logits = self.scorer.score(question, [text for _, text, _, _ in found])
