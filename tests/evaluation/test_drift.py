@@ -40,12 +40,20 @@ def test_fresh_means_the_new_fact_from_the_new_version() -> None:
     # Right fact from the wrong document, or from the old version: not an answer from it.
     assert not _fresh(_answer("Within 14 days. [1]", ("other.md", 1)), Q, current=2)
     assert not _fresh(_answer("Within 14 days. [1]", ("refund.md", 1)), Q, current=2)
-    # Stating the old fact too is not fresh.
+    # Stating the old fact from the document too is not fresh ...
     both = _answer("Within 14 days, or 30 days. [1]", ("refund.md", 2))
     assert not _fresh(both, Q, current=2)
+    # ... from another document that still says it, it is what that document says.
+    other = _answer("Within 14 days. [1] Within 30 days. [2]", ("refund.md", 2), ("old.md", 1))
+    other.claims[:] = [
+        Claim("Within 14 days.", (1,), True, 1.0, 1.0),
+        Claim("Within 30 days.", (2,), True, 1.0, 1.0),
+    ]
+    assert _fresh(other, Q, current=2)
+    assert not _fresh(_answer("The documents don't say.", abstained=True), Q, current=2)
     gone = DriftQuestion("Which days?", "handbook.md", ("Monday to Thursday",), ())
-    assert _fresh(_answer("The documents don't say.", abstained=True), gone, current=2)
-    assert not _fresh(_answer("Monday to Thursday. [1]", ("other.md", 1)), gone, current=2)
+    assert _fresh(_answer("The documents don't say.", abstained=True), gone, current=None)
+    assert not _fresh(_answer("Monday to Thursday. [1]", ("handbook.md", 1)), gone, None)
 
 
 def test_stale_citations_and_the_summary() -> None:
@@ -67,6 +75,9 @@ def test_stale_citations_and_the_summary() -> None:
     assert summary["time_to_fresh_p50_ms"] == pytest.approx(200)
     assert summary["time_to_fresh_p95_ms"] == pytest.approx(300)
     assert summary["edits_seen_fresh_at_once"] == 0.75
+    # Over the three it answered right before the change: a, b, d are all fresh.
+    assert summary["fresh_answer_rate_known"] == 1.0
+    assert summary["as_of_correctness_known"] == pytest.approx(2 / 3)
 
 
 def test_the_sample_scenario_end_to_end(kb: KnowledgeBase) -> None:

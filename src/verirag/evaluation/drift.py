@@ -2,24 +2,27 @@
 removed, documents deleted), re-ingest, ask again, and ask as of before the change.
 
 Reported: fresh-answer rate (after the change, answers cite the document's new version and
-state the new fact, or no longer state a removed one), stale-citation rate (live answers
-citing a superseded or deleted version: must be 0), time-to-fresh (from the start of an edit
-to the first query that answers from it) and as-of correctness (asked as of before the
-change: the old fact, citing the old version).
+state no superseded fact; a removed fact or document is stated nowhere), stale-citation rate
+(live answers citing a superseded or deleted version: must be 0), time-to-fresh (from the
+start of an edit to the first query that answers from it) and as-of correctness (asked as of
+before the change: answers cite the old version and state no newer fact). Whether the answer
+also states the new (or, as of before, the old) fact is answer accuracy, reported beside them
+as new_fact_accuracy and as_of_fact_accuracy.
 
 A scenario is JSON (paths relative to the file)::
 
     {"name": "policies",
      "documents": [{"path": "v1"}, {"id": "note.md", "text": "...", "title": "Note"}],
      "questions": [{"question": "How many days ...?", "doc": "refund-policy.md",
-                    "before": ["30 days"], "after": ["14 days"]}],
+                    "before": ["30 days"], "after": ["14 days"], "metadata": {...}}],
      "edits": [{"doc": "refund-policy.md", "path": "v2/refund-policy.md"},
                {"doc": "note.md", "text": "..."}, {"doc": "faq.html", "delete": true}]}
 
 ``after: []`` means the fact is gone after the edit (a removed section or document). A folder
 holding RGB's ``en_fact_normalized.jsonl`` is a scenario too: each item's true passages are
 one document, edited to the same passages with the fact altered; its negative passages are
-documents that never change.
+documents that never change; each question is asked over its own item's documents (a
+metadata filter), as RGB poses it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class DriftQuestion:
     doc: str  # the document whose change it is about
     before: tuple[str, ...]
     after: tuple[str, ...]  # empty: the fact is gone after the edit
+    metadata: dict[str, Any] | None = None  # the filter it is asked under
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class Edit:
     text: str | None = None  # new content (None with path None: delete the document)
     path: Path | None = None  # or a file holding the new content
     title: str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -93,7 +98,11 @@ class Scenario:
         for q in data.get("questions", []):
             scenario.questions.append(
                 DriftQuestion(
-                    q["question"], q["doc"], tuple(q.get("before", [])), tuple(q.get("after", []))
+                    q["question"],
+                    q["doc"],
+                    tuple(q.get("before", [])),
+                    tuple(q.get("after", [])),
+                    q.get("metadata"),
                 )
             )
         for e in data.get("edits", []):
@@ -115,13 +124,17 @@ def rgb_scenario(path: Path, limit: int | None = None) -> Scenario:
             if limit is not None and number >= limit:
                 break
             item = json.loads(line)
-            doc = f"{item['_id']}/facts"
-            scenario.texts.append(TextRecord(doc, "\n\n".join(item["true_passages"])))
+            doc, scope = f"{item['_id']}/facts", {"item": item["_id"]}
+            text = "\n\n".join(item["true_passages"])
+            scenario.texts.append(TextRecord(doc, text, metadata=scope))
             for i, passage in enumerate(item["negative_passages"]):
-                scenario.texts.append(TextRecord(f"{item['_id']}/negative-{i}", passage))
+                scenario.texts.append(
+                    TextRecord(f"{item['_id']}/negative-{i}", passage, metadata=scope)
+                )
             truth, fake = _strings(item["answer"]), _strings(item["fake_answer"])
-            scenario.questions.append(DriftQuestion(item["question"], doc, truth, fake))
-            scenario.edits.append(Edit(doc, text="\n\n".join(item["counterfactual_passages"])))
+            scenario.questions.append(DriftQuestion(item["question"], doc, truth, fake, scope))
+            changed = "\n\n".join(item["counterfactual_passages"])
+            scenario.edits.append(Edit(doc, text=changed, metadata=scope))
     return scenario
 
 
@@ -143,10 +156,19 @@ class Outcome:
     before_ok: bool  # live, before any edit: states the old fact
     fresh: bool  # live, after the edit
     stale_citation: bool
-    as_of_ok: bool  # as of before the edit: the old fact, from the old version
+    as_of_ok: bool  # as of before the edit: from the old version, no newer fact
     seconds_to_fresh: float | None
+    new_fact: bool | None = None  # live, after: states the new fact (None: the fact is gone)
+    old_fact: bool = False  # as of before: states the old fact
     answer: str = ""
     as_of_answer: str = ""
+    before_answer: str = ""
+
+    @property
+    def replayed(self) -> bool:
+        """Asked as of before the change, the answer it gave before the change, word for
+        word."""
+        return self.as_of_answer == self.before_answer
 
 
 @dataclass(slots=True)
@@ -161,22 +183,32 @@ class DriftReport:
         return {
             "scenario": self.scenario,
             "summary": self.summary,
-            "questions": [asdict(o) for o in self.outcomes],
+            "questions": [asdict(o) | {"replayed": o.replayed} for o in self.outcomes],
         }
 
 
-def _fresh(answer: Answer, q: DriftQuestion, current: int | None) -> bool:
-    """Answers from the new version: states the new fact citing the document's current
-    version, or (the fact removed) states the old fact nowhere."""
-    text = "" if answer.abstained else answer.text
-    gone = [s for s in q.before if not _says(" ".join(q.after), [s])]
-    if _says(text, gone):
+def _fresh(answer: Answer, q: DriftQuestion, current: int | None, text: str = "") -> bool:
+    """Answers from the new version: it cites the document's current version (unless the
+    fact or the document is gone), and nothing it cites the document for states a
+    superseded fact (one the old version said and the new ``text`` no longer does). Other,
+    unchanged documents may still say the old thing: that is what they say, not staleness."""
+    if answer.abstained:
+        return not q.after
+    superseded = [s for s in _only(q.before, q.after) if not _says(text, [s])]
+    if _says(_from(answer, q.doc), superseded):
         return False
-    if not q.after:
-        return True
-    return _says(text, q.after) and any(
-        s.doc_id == q.doc and s.version == current for s in answer.cited
-    )
+    return not q.after or any(s.doc_id == q.doc and s.version == current for s in answer.cited)
+
+
+def _from(answer: Answer, doc: str) -> str:
+    """What the answer's sentences that cite ``doc`` say."""
+    numbers = {s.n for s in answer.sources if s.doc_id == doc}
+    return " ".join(c.text for c in answer.claims if numbers & set(c.cited))
+
+
+def _only(these: Sequence[str], others: Sequence[str]) -> list[str]:
+    """Strings of ``these`` that none of ``others`` contains (a fact that changed)."""
+    return [s for s in these if not _says(" ".join(others), [s])]
 
 
 def _stale(answer: Answer, current: dict[str, int | None]) -> bool:
@@ -198,11 +230,11 @@ def run_drift(
     questions = scenario.questions
 
     def ask(q: DriftQuestion, **kwargs: Any) -> Answer:
-        return kb.ask(q.question, k=k, **kwargs)
+        return kb.ask(q.question, k=k, metadata=q.metadata, **kwargs)
 
     before = []
     for i, q in enumerate(questions):
-        before.append(_says(ask(q).text, q.before))
+        before.append(ask(q).text)
         progress("before", i + 1, len(questions))
     then = time.time()
     old_versions = {d.doc_id: d.current_version for d in kb.documents()}
@@ -219,39 +251,40 @@ def run_drift(
             kb.ingest(edit.path, prefix=prefix)
         elif edit.text is not None:
             title = edit.title or (kb.version(edit.doc).title if _live(kb, edit.doc) else None)
-            kb.ingest_texts([TextRecord(edit.doc, edit.text, title=title)])
+            kb.ingest_texts([TextRecord(edit.doc, edit.text, title=title, metadata=edit.metadata)])
         else:
             kb.remove(edit.doc)
         # The first query after the edit: does it already answer from the new version?
-        current = _current(kb, edit.doc)
+        current, text = _current(kb, edit.doc)
         for i in by_doc.get(edit.doc, []):
-            fresh = _fresh(ask(questions[i]), questions[i], current)
+            fresh = _fresh(ask(questions[i]), questions[i], current, text)
             to_fresh[i] = time.perf_counter() - started if fresh else None
         progress("edits", n + 1, len(scenario.edits))
 
-    current_versions = {q.doc: _current(kb, q.doc) for q in questions}
+    now = {q.doc: _current(kb, q.doc) for q in questions}
+    current_versions = {doc: version for doc, (version, _) in now.items()}
     outcomes = []
     for i, q in enumerate(questions):
         live = ask(q)
         past = ask(q, as_of=then)
         old = old_versions.get(q.doc)
-        new_only = [s for s in q.after if not _says(" ".join(q.before), [s])]
-        as_of_ok = (
-            _says(past.text, q.before)
-            and not _says(past.text, new_only)
-            and any(s.doc_id == q.doc and s.version == old for s in past.cited)
+        as_of_ok = not _says(past.text, _only(q.after, q.before)) and any(
+            s.doc_id == q.doc and s.version == old for s in past.cited
         )
         outcomes.append(
             Outcome(
                 q.question,
                 q.doc,
-                before[i],
-                _fresh(live, q, current_versions[q.doc]),
-                _stale(live, current_versions),
-                as_of_ok,
-                to_fresh.get(i),
-                live.text,
-                past.text,
+                before_ok=_says(before[i], q.before),
+                fresh=_fresh(live, q, *now[q.doc]),
+                stale_citation=_stale(live, current_versions),
+                as_of_ok=as_of_ok,
+                seconds_to_fresh=to_fresh.get(i),
+                new_fact=(not live.abstained and _says(live.text, q.after)) if q.after else None,
+                old_fact=_says(past.text, q.before),
+                answer=live.text,
+                as_of_answer=past.text,
+                before_answer=before[i],
             )
         )
         progress("after", i + 1, len(questions))
@@ -262,8 +295,14 @@ def _live(kb: KnowledgeBase, doc: str) -> bool:
     return any(d.doc_id == doc for d in kb.documents())
 
 
-def _current(kb: KnowledgeBase, doc: str) -> int | None:
-    return next((d.current_version for d in kb.documents() if d.doc_id == doc), None)
+def _current(kb: KnowledgeBase, doc: str) -> tuple[int | None, str]:
+    """The document's live version and its text (``None`` and "" once deleted)."""
+    version = next((d.current_version for d in kb.documents() if d.doc_id == doc), None)
+    return version, (kb.version(doc, version).text or "") if version is not None else ""
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def summarize_drift(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -275,6 +314,13 @@ def summarize_drift(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "fresh_answer_rate": sum(o.fresh for o in outcomes) / n if n else None,
         "stale_citation_rate": sum(o.stale_citation for o in outcomes) / n if n else None,
         "as_of_correctness": sum(o.as_of_ok for o in outcomes) / n if n else None,
+        # The same over the questions it answered right before the change: a question it
+        # never answered says nothing about freshness.
+        "fresh_answer_rate_known": _rate([o.fresh for o in outcomes if o.before_ok]),
+        "as_of_correctness_known": _rate([o.as_of_ok for o in outcomes if o.before_ok]),
+        "as_of_replay": sum(o.replayed for o in outcomes) / n if n else None,
+        "new_fact_accuracy": _rate([o.new_fact for o in outcomes if o.new_fact is not None]),
+        "as_of_fact_accuracy": sum(o.old_fact for o in outcomes) / n if n else None,
         "time_to_fresh_p50_ms": 1000 * statistics.median(times) if times else None,
         "time_to_fresh_p95_ms": (
             1000 * times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else None
