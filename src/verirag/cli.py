@@ -1,5 +1,5 @@
 """Command line: ``verirag ingest | docs | history | show | diff | check | search | ask |
-audit | reindex | eval | tune | serve | mcp | keys``."""
+audit | reindex | eval | tune | report | advise | serve | mcp | keys``."""
 
 from __future__ import annotations
 
@@ -785,6 +785,145 @@ def eval_drift(
     if json_path:
         json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
         out.print(f"wrote {json_path}")
+
+
+report_app = typer.Typer(help="Reports from the audit trail.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("cost")
+def report_cost(
+    by: Annotated[str, typer.Option(help="group by day (UTC) or model")] = "day",
+    days: Annotated[int | None, typer.Option(min=1, help="only the last N days")] = None,
+) -> None:
+    """Answers, tokens and estimated cost per day (or per model), from the audit trail;
+    prices come from the `prices` setting (USD per million tokens, per model)."""
+    import time
+
+    from verirag.evaluation.cost import cost_rows
+
+    if by not in ("day", "model"):
+        raise typer.BadParameter("day or model", param_hint="--by")
+    since = time.time() - days * 86400 if days else None
+    with _open() as kb:
+        rows = cost_rows(kb.audit.records(since=since), by=by)
+    table = Table(by, "answers", "tokens in", "tokens out", "cost (USD)", "per answer")
+    for row in rows:
+        table.add_row(
+            row.key,
+            str(row.answers),
+            f"{row.tokens_in:,}",
+            f"{row.tokens_out:,}",
+            f"{row.cost:.4f}",
+            f"{row.per_answer:.6f}",
+            style="bold" if row.key == "total" else None,
+        )
+    out.print(table)
+
+
+@app.command()
+def advise(
+    queries_per_day: Annotated[float, typer.Option(min=0, help="questions asked per day")] = 1000,
+    changes_per_month: Annotated[
+        float, typer.Option(min=0, help="documents changed, added or removed per month")
+    ] = 50,
+    tokens_in: Annotated[
+        float | None,
+        typer.Option(help="input tokens per answer with retrieval (default: the audit mean)"),
+    ] = None,
+    tokens_out: Annotated[
+        float | None, typer.Option(help="output tokens per answer (default: the audit mean)")
+    ] = None,
+    price_in: Annotated[float, typer.Option(help="USD per million input tokens")] = 0.15,
+    price_out: Annotated[float, typer.Option(help="USD per million output tokens")] = 0.60,
+    ft_tokens_in: Annotated[
+        float, typer.Option(help="input tokens per answer by a fine-tuned model (no context)")
+    ] = 100,
+    ft_price_in: Annotated[
+        float, typer.Option(help="USD per million input tokens, fine-tuned model")
+    ] = 0.30,
+    ft_price_out: Annotated[
+        float, typer.Option(help="USD per million output tokens, fine-tuned model")
+    ] = 1.20,
+    retrain_cost: Annotated[
+        float, typer.Option(help="USD per fine-tuning run: compute, data work, evaluation")
+    ] = 500,
+    max_stale_days: Annotated[
+        float, typer.Option(min=0.01, help="longest a changed fact may stay wrong")
+    ] = 7,
+    ingest_cost: Annotated[
+        float, typer.Option(help="USD to re-ingest one changed document (local: 0)")
+    ] = 0.0,
+    months: Annotated[int, typer.Option(min=1, help="horizon")] = 12,
+) -> None:
+    """Total cost of keeping knowledge in retrieval against fine-tuning a model on it, from
+    your figures; every assumption is printed with the result."""
+    from verirag.evaluation.cost import Inputs, compare
+
+    measured = ""
+    if tokens_in is None or tokens_out is None:
+        with _open() as kb:
+            llm = [r for r in kb.audit.records() if r.tokens_in > 0]
+        if llm:
+            measured = f" (mean of {len(llm)} audited LLM answers)"
+            tokens_in = tokens_in or sum(r.tokens_in for r in llm) / len(llm)
+            tokens_out = tokens_out or sum(r.tokens_out for r in llm) / len(llm)
+        else:
+            measured = " (assumed: no LLM answer in the audit trail yet)"
+            tokens_in, tokens_out = tokens_in or 2500, tokens_out or 150
+    assert tokens_in is not None and tokens_out is not None
+    inputs = Inputs(
+        queries_per_day,
+        changes_per_month,
+        tokens_in,
+        tokens_out,
+        price_in,
+        price_out,
+        ft_tokens_in,
+        ft_price_in,
+        ft_price_out,
+        retrain_cost,
+        max_stale_days,
+        ingest_cost,
+        months,
+    )
+    result = compare(inputs)
+    assumptions = Table("assumption", "value", title="Assumptions")
+    for label, value in (
+        ("questions per day", f"{queries_per_day:,.0f}"),
+        ("documents changed per month", f"{changes_per_month:,.0f}"),
+        ("tokens per answer, retrieval", f"{tokens_in:,.0f} in, {tokens_out:,.0f} out{measured}"),
+        ("price, retrieval model", f"${price_in}/M in, ${price_out}/M out"),
+        ("tokens per answer, fine-tuned", f"{ft_tokens_in:,.0f} in, {tokens_out:,.0f} out"),
+        ("price, fine-tuned model", f"${ft_price_in}/M in, ${ft_price_out}/M out"),
+        ("cost per fine-tuning run", f"${retrain_cost:,.2f}"),
+        ("longest a changed fact may stay wrong", f"{max_stale_days:g} days"),
+        ("cost to re-ingest a changed document", f"${ingest_cost:,.4f}"),
+        ("horizon", f"{months} months"),
+    ):
+        assumptions.add_row(label, value)
+    out.print(assumptions)
+    table = Table("", "retrieval (verirag)", "fine-tuning", title="Comparison")
+    table.add_row(
+        "per month", f"${result.retrieval_monthly:,.2f}", f"${result.finetune_monthly:,.2f}"
+    )
+    table.add_row(
+        f"over {months} months", f"${result.retrieval_total:,.2f}", f"${result.finetune_total:,.2f}"
+    )
+    table.add_row("retraining runs per month", "0", f"{result.retrains_per_month:.1f}")
+    table.add_row(
+        "a changed fact is wrong for",
+        "until re-ingested (seconds)",
+        f"{result.finetune_mean_stale_days:.1f} days on average",
+    )
+    table.add_row("answers cite document and version", "yes", "no")
+    out.print(table)
+    cheaper = "retrieval" if result.retrieval_total <= result.finetune_total else "fine-tuning"
+    out.print(
+        f"Over {months} months {cheaper} costs less by "
+        f"${abs(result.retrieval_total - result.finetune_total):,.2f}. Fine-tuning still "
+        "has its place for behaviour (ranking, output format), never for facts."
+    )
 
 
 tune_app = typer.Typer(help="Fine-tune behaviour (ranking), never facts.", no_args_is_help=True)
