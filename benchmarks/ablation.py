@@ -17,7 +17,7 @@ from pathlib import Path
 from _common import RESULTS, ROOT
 from answer import K, policyqa
 
-from verirag import KnowledgeBase
+from verirag import Config, KnowledgeBase
 from verirag.evaluation.ablation import ablation
 from verirag.evaluation.qa import QA
 
@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--kb-root", type=Path, default=ROOT / ".verirag-eval")
     parser.add_argument("--out", type=Path, default=RESULTS / "ablation.json")
     parser.add_argument("--html", type=Path)
+    parser.add_argument(
+        "--sentence-scorer", help="the full pipeline with this tuned scorer (`tune sentences`)"
+    )
     args = parser.parse_args()
 
     records, questions = policyqa("dev")
@@ -47,7 +50,8 @@ def main() -> None:
         step = max(1, len(questions) // args.sample)
         questions = questions[::step][: args.sample]
     items = [QA(q.text, tuple(q.answers), q.metadata, tuple(sorted(q.gold))) for q in questions]
-    with KnowledgeBase(args.kb_root / "answer-policyqa") as kb:
+    config = Config(sentence_scorer=args.sentence_scorer)  # None: the default pipeline
+    with KnowledgeBase(args.kb_root / "answer-policyqa", config=config) as kb:
         kb.ingest_texts(records)
         runs = ablation(kb, items, k=K)
     print(f"policyqa dev, {len(items)} questions")
@@ -55,6 +59,8 @@ def main() -> None:
     for name, run in runs.items():
         print(f"{name:10}" + "".join(f"{run.summary[c] or 0:>20.3f}" for c in COLUMNS))
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.sentence_scorer:
+        args.out = args.out.with_name(args.out.stem + "-scorer.json")
     args.out.write_text(
         json.dumps(
             {n: {"settings": r.settings, "summary": r.summary} for n, r in runs.items()}, indent=2

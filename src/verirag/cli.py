@@ -734,6 +734,31 @@ def eval_qa(
         out.print(f"wrote {html_path}")
 
 
+@eval_app.command("generate-questions")
+def eval_generate_questions(
+    out_path: Annotated[Path, typer.Argument(help="JSONL file to write (eval qa reads it)")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many questions")] = 100,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="let this LLM write them (openai:MODEL@URL, gguf:PATH)"),
+    ] = None,
+) -> None:
+    """Bootstrap a question set from your own documents: cloze questions on the quantities
+    they state (no LLM), or questions an LLM writes from each chunk. Each names its
+    document and source chunk; review them before you trust the scores."""
+    from verirag.evaluation.questions import generate_questions
+
+    with _open() as kb:
+        made = generate_questions(kb, n, llm=llm)
+    if not made:
+        err.print("[yellow]no questions: ingest documents first[/yellow]")
+        raise typer.Exit(1)
+    with out_path.open("w", encoding="utf-8") as handle:
+        for question in made:
+            handle.write(json.dumps(question.to_json(), ensure_ascii=False) + "\n")
+    out.print(f"wrote {len(made)} questions to {out_path}")
+
+
 @eval_app.command("drift")
 def eval_drift(
     scenario: Annotated[
