@@ -52,6 +52,7 @@ class Sentence:
     start: int  # offsets in the source's text
     end: int
     score: float
+    prior: float = 0.0  # the retrieval part of the score: it orders, it does not qualify
 
 
 class ExtractiveGenerator:
@@ -135,9 +136,10 @@ class ExtractiveGenerator:
         top = max(votes.values(), default=0.0) or 1.0
         agreement = np.array([max((votes[s] for s in c), default=0.0) / top for c in candidates])
         scores = base + w.agreement * agreement if kind is not AnswerKind.OTHER else base
+        prior = w.retrieval * retrieved
         ranked = [
-            Sentence(n_, text, start, end, float(score))
-            for (n_, text, start, end), score in zip(found, scores, strict=True)
+            Sentence(n_, text, start, end, float(score), float(p))
+            for (n_, text, start, end), score, p in zip(found, scores, prior, strict=True)
         ]
         return sorted(ranked, key=lambda s: -s.score)
 
@@ -151,7 +153,9 @@ class ExtractiveGenerator:
     ) -> Generation:
         if schema is not None:
             raise GenerationError("structured output needs an LLM generator (--llm)")
-        picked = [s for s in self.rank(question, sources) if s.score >= self.min_score]
+        # Whether a sentence answers at all is judged on what it says, not on where its
+        # passage ranked.
+        picked = [s for s in self.rank(question, sources) if s.score - s.prior >= self.min_score]
         text = " ".join(f"{s.text} [{s.source}]" for s in picked[: self.max_sentences])
         if on_token is not None and text:
             on_token(text)
