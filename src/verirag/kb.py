@@ -566,19 +566,7 @@ def _audit_record(
             }
             for r in results
         ],
-        "sources": [
-            {
-                "n": s.n,
-                "doc_id": s.doc_id,
-                "version": s.version,
-                "title": s.title,
-                "section": list(s.section),
-                "pages": [s.page_start, s.page_end],
-                "chars": [s.char_start, s.char_end],
-                "chunk_ids": list(s.chunk_ids),
-            }
-            for s in result.sources
-        ],
+        "sources": [s.to_json() for s in result.sources],
         "claims": [dataclasses.asdict(c) for c in result.claims],
         "data": result.data,
         "fields": result.fields,

@@ -92,21 +92,7 @@ class Answer:
                 }
                 for c in self.claims
             ],
-            "sources": [
-                {
-                    "n": s.n,
-                    "doc_id": s.doc_id,
-                    "version": s.version,
-                    "title": s.title,
-                    "section": list(s.section),
-                    "pages": [s.page_start, s.page_end],
-                    "char_start": s.char_start,
-                    "char_end": s.char_end,
-                    "ingested_at": s.ingested_at,
-                    "label": s.label(),
-                }
-                for s in self.cited
-            ],
+            "sources": [s.to_json() for s in self.cited],
             "data": self.data,
             "fields": self.fields,
             "model": self.model,

@@ -39,6 +39,22 @@ class Source:
         parts.append(f"{self.doc_id} v{self.version}")
         return f"[{self.n}] " + ", ".join(parts)
 
+    def to_json(self) -> dict[str, Any]:
+        """What a citation names, as JSON values (the passage text left out)."""
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "version": self.version,
+            "title": self.title,
+            "section": list(self.section),
+            "pages": [self.page_start, self.page_end],
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "chunk_ids": list(self.chunk_ids),
+            "ingested_at": self.ingested_at,
+            "label": self.label(),
+        }
+
 
 @dataclass(slots=True)
 class Generation:
