@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[server]"
 
 rm -rf demo-kb
 verirag() { .venv/bin/verirag --kb demo-kb "$@"; }
@@ -31,3 +31,6 @@ step audit list --limit 4
 echo; echo "# Re-ingesting the same folder is a no-op:"
 step ingest --sync sample/v2
 step check
+echo; echo "# Measure it: do answers follow changed documents? (facts changed, a section removed, a document deleted)"
+step eval drift sample/drift.json
+echo; echo "# Serve it: verirag --kb demo-kb serve   (REST, web UI at http://127.0.0.1:8000/, /v1 chat, /mcp/)"
