@@ -75,12 +75,14 @@ class AuditLog:
         return AuditRecord(**row._asdict())
 
     def records(
-        self, *, limit: int | None = None, since: float | None = None
+        self, *, limit: int | None = None, since: float | None = None, principal: str | None = None
     ) -> Iterator[AuditRecord]:
-        """Newest first."""
+        """Newest first; only ``principal``'s when given."""
         query = select(s.answers).order_by(s.answers.c.created_at.desc())
         if since is not None:
             query = query.where(s.answers.c.created_at >= since)
+        if principal is not None:
+            query = query.where(s.answers.c.principal == principal)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:

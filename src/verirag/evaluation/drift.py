@@ -250,7 +250,9 @@ def run_drift(
             prefix = edit.doc[: -len(edit.path.name)] if edit.doc.endswith(edit.path.name) else ""
             kb.ingest(edit.path, prefix=prefix)
         elif edit.text is not None:
-            title = edit.title or (kb.version(edit.doc).title if _live(kb, edit.doc) else None)
+            title = edit.title or (
+                kb.version(edit.doc).title if _current(kb, edit.doc)[0] is not None else None
+            )
             kb.ingest_texts([TextRecord(edit.doc, edit.text, title=title, metadata=edit.metadata)])
         else:
             kb.remove(edit.doc)
@@ -291,14 +293,15 @@ def run_drift(
     return DriftReport(scenario.name, outcomes, summarize_drift(outcomes))
 
 
-def _live(kb: KnowledgeBase, doc: str) -> bool:
-    return any(d.doc_id == doc for d in kb.documents())
-
-
 def _current(kb: KnowledgeBase, doc: str) -> tuple[int | None, str]:
     """The document's live version and its text (``None`` and "" once deleted)."""
-    version = next((d.current_version for d in kb.documents() if d.doc_id == doc), None)
-    return version, (kb.version(doc, version).text or "") if version is not None else ""
+    try:
+        live = [v for v in kb.history(doc) if v.current]
+    except KeyError:
+        return None, ""
+    if not live:
+        return None, ""
+    return live[-1].version, kb.version(doc, live[-1].version).text or ""
 
 
 def _rate(flags: Sequence[bool]) -> float | None:

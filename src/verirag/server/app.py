@@ -2,6 +2,7 @@
 ``/mcp/``, Prometheus at ``/metrics`` and the web UI at ``/``."""
 
 import contextlib
+import dataclasses
 import json
 import queue
 import threading
@@ -273,7 +274,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
 
     @app.get("/api/keys")
     def list_keys(who: Admin) -> list[dict[str, Any]]:
-        return [_key_json(k) for k in keys.all()]
+        return [dataclasses.asdict(k) for k in keys.all()]
 
     @app.post("/api/keys", status_code=201)
     def create_key(who: Admin, body: KeyRequest) -> dict[str, Any]:
@@ -319,17 +320,6 @@ def _handler(status: int) -> Any:
         return JSONResponse({"detail": message}, status_code=status)
 
     return handle
-
-
-def _key_json(k: Any) -> dict[str, Any]:
-    return {
-        "key_id": k.key_id,
-        "name": k.name,
-        "groups": k.groups,
-        "admin": k.admin,
-        "created_at": k.created_at,
-        "revoked_at": k.revoked_at,
-    }
 
 
 def _report_json(report: IngestReport) -> dict[str, Any]:

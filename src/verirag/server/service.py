@@ -136,9 +136,7 @@ class Service:
     def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
         """Recent answers: all of them for an admin, a principal's own otherwise."""
         with self.locked() as kb:
-            records = kb.audit.records(limit=None if not who.admin else limit)
-            mine = [r for r in records if who.admin or r.principal == who.name]
-        return mine[:limit]
+            return list(kb.audit.records(limit=limit, principal=None if who.admin else who.name))
 
     def answer(self, who: Principal, answer_id: str) -> AuditRecord:
         with self.locked() as kb:
