@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--kb-root", type=Path, default=ROOT / ".verirag-eval")
     parser.add_argument("--out", type=Path, default=RESULTS / "ablation.json")
     parser.add_argument("--html", type=Path)
+    parser.add_argument("--k", type=int, default=K, help="chunks the full pipeline reads")
     parser.add_argument(
         "--sentence-scorer", help="the full pipeline with this tuned scorer (`tune sentences`)"
     )
@@ -53,14 +54,17 @@ def main() -> None:
     config = Config(sentence_scorer=args.sentence_scorer)  # None: the default pipeline
     with KnowledgeBase(args.kb_root / "answer-policyqa", config=config) as kb:
         kb.ingest_texts(records)
-        runs = ablation(kb, items, k=K)
+        runs = ablation(kb, items, k=args.k)
     print(f"policyqa dev, {len(items)} questions")
     print(f"{'pipeline':10}" + "".join(f"{c:>20}" for c in COLUMNS))
     for name, run in runs.items():
         print(f"{name:10}" + "".join(f"{run.summary[c] or 0:>20.3f}" for c in COLUMNS))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.sentence_scorer:
-        args.out = args.out.with_name(args.out.stem + "-scorer.json")
+    if args.sentence_scorer or args.k != K:
+        suffix = ("-scorer" if args.sentence_scorer else "") + (
+            f"-k{args.k}" if args.k != K else ""
+        )
+        args.out = args.out.with_name(args.out.stem + suffix + ".json")
     args.out.write_text(
         json.dumps(
             {n: {"settings": r.settings, "summary": r.summary} for n, r in runs.items()}, indent=2
