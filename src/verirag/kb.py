@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import json
 import shutil
@@ -31,6 +32,7 @@ from verirag.evaluation.qa import QA, QARun, evaluate_qa
 from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
+from verirag.generation._text import replaced
 from verirag.index import OPEN, Index, IndexPoint, Scope, open_index
 from verirag.ingest import (
     SIDECAR_SUFFIX,
@@ -83,6 +85,8 @@ class KnowledgeBase:
         self._index: Index | None = None
         self._retriever: Retriever | None = None
         self._generators: dict[str, Generator] = {}
+        # Versions are immutable, so what one rewrote never changes: computed once each.
+        self._edits = functools.lru_cache(maxsize=4096)(self._rewrote)
         self._ingestor = Ingestor(
             self.catalog, lambda: self.chunker, max_bytes=self.config.max_file_mb * 1_000_000
         )
@@ -424,6 +428,7 @@ class KnowledgeBase:
             schema=schema,
             on_token=on_token,
             verify=verify,
+            edits=self._edits,
         )
         result.timings = {"retrieve": retrieve, **result.timings}
         price_in, price_out = self.config.prices.get(result.model, (0.0, 0.0))
@@ -432,6 +437,13 @@ class KnowledgeBase:
         record.trace["verified"] = verify
         self.audit.record(record)
         return result
+
+    def _rewrote(self, doc_id: str, version: int) -> tuple[tuple[str, str], ...]:
+        """What ``version`` of ``doc_id`` says in place of its previous version's sentences."""
+        before = self.catalog.previous(doc_id, version)
+        if before is None:
+            return ()
+        return tuple(replaced(before.text or "", self.catalog.version(doc_id, version).text or ""))
 
     # -- evaluate ---------------------------------------------------------------------
 

@@ -75,6 +75,30 @@ def test_a_changed_document_is_answered_from_its_new_version(
     assert ("refund.md", 1) in {(s.doc_id, s.version) for s in old.cited}
 
 
+def test_a_changed_fact_outranks_documents_that_still_say_the_old_one(
+    kb: KnowledgeBase, docs: Path
+) -> None:
+    # Two other documents repeat the old period: before the edit the three agree.
+    write(docs, "returns.md", "# Returns\n\nCustomers can return an item within 30 days.\n")
+    write(docs, "faq.md", "# FAQ\n\nYou have 30 days to return an item you bought.\n")
+    write(docs, "blog.md", "# News\n\nShoppers like that they may return an item within 30 days.\n")
+    kb.ingest(docs)
+    write(docs, "returns.md", "# Returns\n\nCustomers can return an item within 14 days.\n")
+    kb.ingest(docs)
+    answer = kb.ask("How many days do customers have to return an item?")
+    first = answer.claims[0]
+    assert "14 days" in first.text
+    assert [(s.doc_id, s.version) for s in answer.sources if s.n in first.cited] == [
+        ("returns.md", 2)
+    ]
+    changed = next(s for s in answer.sources if s.doc_id == "returns.md")
+    old, new = changed.edits[0]
+    assert (old, new) == (
+        "Customers can return an item within 30 days.",
+        "Customers can return an item within 14 days.",
+    )
+
+
 def test_unanswerable_questions_abstain_and_say_what_was_searched(
     policies: KnowledgeBase,
 ) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from verirag.embedding import load_embedder
 from verirag.generation import Source, assemble, check, split_answer
+from verirag.generation._text import replaced
 from verirag.results import SearchResult
 
 REFUND = (
@@ -125,3 +126,11 @@ def test_extractive_skips_sentences_that_only_repeat_the_question(embedder) -> N
     )
     assert ranked[0].text == "Joaquin Phoenix wins Best Actor for Joker."
     assert "The 92nd Academy Awards." not in [s.text for s in ranked]
+
+
+def test_replaced_pairs_rewritten_sentences_and_leaves_out_pure_additions() -> None:
+    old = "Returns take 30 days. Shipping is free. Call us on weekdays."
+    new = "Returns take 14 days. Shipping is free. Call us on weekdays. We also ship abroad."
+    assert replaced(old, new) == [("Returns take 30 days.", "Returns take 14 days.")]
+    assert replaced(old, old) == []
+    assert replaced(old, "Shipping is free. Call us on weekdays.") == []  # only removed

@@ -444,6 +444,19 @@ class Catalog:
             raise KeyError(f"{doc_id}@{version}" if version else doc_id)
         return _version(row._mapping, row.text)
 
+    def previous(self, doc_id: str, version: int) -> VersionInfo | None:
+        """The content version (with its text) that ``version`` of ``doc_id`` replaced."""
+        v = s.versions
+        query = (
+            select(*_VERSION_COLUMNS, v.c.text)
+            .where(v.c.doc_id == doc_id, v.c.version < version, v.c.tombstone.is_(False))
+            .order_by(v.c.version.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _version(row._mapping, row.text)
+
     def chunks(self, doc_id: str, version: int) -> list[StoredChunk]:
         vc, c = s.version_chunks, s.chunks
         query = (

@@ -18,7 +18,7 @@ from typing import Any
 from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Generator, Source, TokenSink
 from verirag.generation._text import citations
-from verirag.generation.context import assemble
+from verirag.generation.context import Edits, assemble
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
 from verirag.results import SearchResult
@@ -129,6 +129,7 @@ def answer(
     schema: dict[str, Any] | None = None,
     on_token: TokenSink | None = None,
     verify: bool = True,
+    edits: Edits | None = None,
 ) -> Answer:
     """Sources from ``results``, a generation, checked claims; or an abstention.
     ``verify=False`` (the naive baseline of an ablation) takes the generation as it is: no
@@ -136,7 +137,7 @@ def answer(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     budget = budget_tokens or generator.context_tokens
-    sources = assemble(results, budget_tokens=budget, count_tokens=count_tokens)
+    sources = assemble(results, budget_tokens=budget, count_tokens=count_tokens, edits=edits)
     timings["context"] = time.perf_counter() - started
     best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
     if not sources or (verify and best < min_relevance):

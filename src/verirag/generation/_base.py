@@ -25,6 +25,9 @@ class Source:
     chunk_ids: tuple[str, ...]
     score: float
     ingested_at: float
+    # The edit that made this version, where it changed this passage: (what the previous
+    # version said, what this one says instead), sentence runs. Empty for a first version.
+    edits: tuple[tuple[str, str], ...] = ()
 
     def label(self) -> str:
         """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited."""

@@ -4,6 +4,7 @@ citation checker."""
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from enum import StrEnum
 
 import Stemmer
@@ -204,3 +205,15 @@ def words(text: str) -> set[str]:
 def numbers(text: str) -> set[str]:
     """Numbers as written, without thousands separators or a trailing full stop."""
     return {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
+
+
+def replaced(old: str, new: str) -> list[tuple[str, str]]:
+    """Where ``new`` rewrote ``old``: runs of sentences, each with what replaced it (sentences
+    only added or only removed are left out: nothing was said instead of them)."""
+    a = [" ".join(old[x:y].split()) for x, y in sentences(old)]
+    b = [" ".join(new[x:y].split()) for x, y in sentences(new)]
+    return [
+        (" ".join(a[i1:i2]), " ".join(b[j1:j2]))
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if tag == "replace"
+    ]

@@ -7,16 +7,21 @@ from collections.abc import Callable, Sequence
 from verirag.generation._base import Source
 from verirag.results import SearchResult
 
+Edits = Callable[[str, int], Sequence[tuple[str, str]]]
+"""(doc id, version) -> what that version's edit rewrote: (old sentences, new sentences) runs."""
+
 
 def assemble(
     results: Sequence[SearchResult],
     *,
     budget_tokens: int,
     count_tokens: Callable[[str], int],
+    edits: Edits | None = None,
 ) -> list[Source]:
     """Numbered sources from search results (best first): chunks of one document version that
     touch or overlap are merged into one passage (overlap text once), and sources are added
-    in order of their best chunk until the next would exceed ``budget_tokens``."""
+    in order of their best chunk until the next would exceed ``budget_tokens``. With
+    ``edits``, a passage of a changed document carries what its version rewrote in it."""
     unique: dict[str, SearchResult] = {}
     for result in results:
         key = f"{result.doc_id}\x00{result.version}\x00{result.char_start}"
@@ -49,6 +54,12 @@ def assemble(
             continue  # a smaller later passage may still fit
         used += cost
         first = run[0]
+        changed: tuple[tuple[str, str], ...] = ()
+        if edits is not None and first.version > 1:
+            passage = " ".join(text.split())
+            changed = tuple(
+                (old, new) for old, new in edits(first.doc_id, first.version) if new in passage
+            )
         pages = [p for r in run for p in (r.page_start, r.page_end) if p is not None]
         sources.append(
             Source(
@@ -65,6 +76,7 @@ def assemble(
                 chunk_ids=tuple(r.chunk_id for r in run),
                 score=max(r.score for r in run),
                 ingested_at=first.ingested_at,
+                edits=changed,
             )
         )
     return sources

@@ -5,7 +5,8 @@ its words (IDF-weighted share of the question's terms it contains), whether it h
 answer of the kind asked for (a date for "when", a name for "who"...), whether it names a
 different year or ordinal ("90th") than the question, by how well the retriever ranked its
 passage, and by agreement: an answer string that several good sentences share lifts each of
-them. With a sentence scorer (a cross-encoder
+them, unless a newer version of one of the sources replaced it (a changed policy outranks the
+documents that still repeat the old one). With a sentence scorer (a cross-encoder
 fine-tuned on the user's own questions and answers, ``verirag tune sentences``) its
 probability that a sentence answers is added too. The best few, each with its citation, are
 the answer, grounded by construction. Weights measured on ../shared/data/rgb and PolicyQA
@@ -43,6 +44,7 @@ class Weights:
     agreement: float = 1.0
     scorer: float = 2.0
     retrieval: float = 0.25  # the source's retrieval score, over the best source's
+    superseded: float = 1.0  # states what a newer version of a source replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +131,18 @@ class ExtractiveGenerator:
         if self.scorer is not None:
             logits = self.scorer.score(question, [text for _, text, _, _ in found])
             base = base + w.scorer / (1.0 + np.exp(-logits.astype(np.float64)))
+        # An answer that a newer version of a source replaced is out of date where another
+        # document still says it: it loses the support of agreement and is marked down.
+        superseded = _superseded(question, kind, sources)
+        base = base - w.superseded * np.array([float(bool(c & superseded)) for c in candidates])
         votes: dict[str, float] = {}
         for score, strings in zip(base, candidates, strict=True):
-            for string in strings:
+            for string in strings - superseded:
                 votes[string] = votes.get(string, 0.0) + max(float(score), 0.0)
         top = max(votes.values(), default=0.0) or 1.0
-        agreement = np.array([max((votes[s] for s in c), default=0.0) / top for c in candidates])
+        agreement = np.array(
+            [max((votes.get(s, 0.0) for s in c), default=0.0) / top for c in candidates]
+        )
         scores = base + w.agreement * agreement if kind is not AnswerKind.OTHER else base
         prior = w.retrieval * retrieved
         ranked = [
@@ -160,3 +168,14 @@ class ExtractiveGenerator:
         if on_token is not None and text:
             on_token(text)
         return Generation(text=text, model=self.model_id)
+
+
+def _superseded(question: str, kind: AnswerKind, sources: Sequence[Source]) -> set[str]:
+    """Answers of the asked kind that a source's latest edit took out of the passage it was
+    retrieved for (``Source.edits``): the new version says something else instead."""
+    gone: set[str] = set()
+    for source in sources:
+        for old, new in source.edits:
+            said = new.lower()
+            gone |= {c for c in answer_candidates(old, question, kind) if c.lower() not in said}
+    return gone
