@@ -83,6 +83,10 @@ def test_upload_ask_and_open_a_citation(tmp_path: Path) -> None:
             page.click("nav a[data-page=ask]")
             page.click("#ask-form button[type=submit]")
             page.wait_for_selector("#answer-text:has-text('8-year')")
+            page.click("#answer .chip")
+            page.wait_for_selector("#source-meta:has-text('version 2 (current)')")
+            change = page.text_content("#source-change")
+            assert "7-year" in change and "8-year" in change
             page.fill("#as-of", before.strftime("%Y-%m-%dT%H:%M:%S"))
             page.click("#ask-form button[type=submit]")
             page.wait_for_selector("#answer-text:has-text('7-year')")

@@ -43,7 +43,8 @@ class Source:
         return f"[{self.n}] " + ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
-        """What a citation names, as JSON values (the passage text left out)."""
+        """What a citation names, as JSON values (the passage text left out; what this
+        version rewrote in it kept)."""
         return {
             "n": self.n,
             "doc_id": self.doc_id,
@@ -55,6 +56,7 @@ class Source:
             "char_end": self.char_end,
             "chunk_ids": list(self.chunk_ids),
             "ingested_at": self.ingested_at,
+            "edits": [{"was": was, "now": now} for was, now in self.edits],
             "label": self.label(),
         }
 

@@ -109,6 +109,12 @@ async function openSource(source, claim) {
     $("#source-title").textContent = version.title || source.doc_id;
     $("#source-meta").textContent =
       `${source.doc_id} · version ${source.version}${version.current ? " (current)" : " (superseded)"} · ingested ${when(version.ingested_at)}`;
+    // What this version rewrote in the passage, so a reader sees what changed and when.
+    const change = $("#source-change");
+    change.replaceChildren(...(source.edits || []).map((e) => el("span", {
+      className: "change", textContent: `Changed in version ${source.version}: “${e.was}” → “${e.now}”`,
+    })));
+    change.hidden = !(source.edits || []).length;
     $("#source").hidden = false;
     mark.scrollIntoView({ block: "center" });
   } catch (e) { showError(e.message); }
