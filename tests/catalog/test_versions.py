@@ -186,3 +186,17 @@ def test_files_over_the_size_limit_are_skipped(tmp_path: Path, docs: Path) -> No
     assert report["big.txt"].status is Status.FAILED
     assert report["big.txt"].reason == "file too large (2 MB; the limit is 1 MB)"
     assert report["small.txt"].status is Status.NEW
+
+
+def test_previous_skips_a_tombstone(kb: KnowledgeBase) -> None:
+    kb.ingest_texts([TextRecord("note.md", "Refunds within 30 days.")])
+    kb.remove("note.md")
+    kb.ingest_texts([TextRecord("note.md", "Refunds within 14 days.")])
+    assert [(v.version, v.tombstone) for v in kb.history("note.md")] == [
+        (1, False),
+        (2, True),
+        (3, False),
+    ]
+    before = kb.catalog.previous("note.md", 3)
+    assert before is not None and (before.version, before.text) == (1, "Refunds within 30 days.")
+    assert kb.catalog.previous("note.md", 1) is None
