@@ -214,6 +214,6 @@ def replaced(old: str, new: str) -> list[tuple[str, str]]:
     b = [" ".join(new[x:y].split()) for x, y in sentences(new)]
     return [
         (" ".join(a[i1:i2]), " ".join(b[j1:j2]))
-        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b).get_opcodes()
         if tag == "replace"
     ]
