@@ -56,9 +56,14 @@ class Source:
             "char_end": self.char_end,
             "chunk_ids": list(self.chunk_ids),
             "ingested_at": self.ingested_at,
-            "edits": [{"was": was, "now": now} for was, now in self.edits],
+            "edits": [{"was": _clip(was), "now": _clip(now)} for was, now in self.edits],
             "label": self.label(),
         }
+
+
+def _clip(text: str, limit: int = 500) -> str:
+    """A rewrite as shown in citations and traces: a restructured section can be long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(slots=True)
