@@ -35,3 +35,30 @@ def test_a_wrong_checksum_or_a_missing_file_is_refused(tmp_path: Path) -> None:
         LlamaCpp(GGUF, sha256="0" * 64)
     with pytest.raises(FileNotFoundError):
         LlamaCpp(tmp_path / "missing.gguf")
+
+
+def test_the_grammar_holds_a_small_model_to_cited_sentences() -> None:
+    from verirag.generation import Source, split_answer
+    from verirag.generation._text import citations
+
+    texts = [
+        "Items can be returned within 30 days of delivery.",
+        "Shipping is free on orders over $50.",
+        "A return needs the original receipt.",
+    ]
+    sources = [
+        Source(n, f"doc-{n}", 1, None, (), text, 0, len(text), None, None, (), 1.0, 0.0)
+        for n, text in enumerate(texts, start=1)
+    ]
+    model = LlamaCpp(GGUF, threads=2, max_tokens=120)
+    for question in (
+        "How long is the refund window and what does a return need?",
+        "Is shipping free?",
+    ):
+        text = model.generate(question, sources).text
+        assert text, question
+        if text == "The documents don't say.":
+            continue
+        for sentence in split_answer(text):
+            _, cited = citations(sentence)
+            assert cited and set(cited) <= {1, 2, 3}, (question, text)

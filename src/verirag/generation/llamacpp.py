@@ -3,7 +3,8 @@
 The model is served by llama.cpp's own server inside this process, bound to 127.0.0.1 on a
 free port, and spoken to through :class:`OpenAIChat` — so streaming, JSON-Schema output
 (llama.cpp compiles the schema to a grammar) and errors behave exactly as with a remote
-endpoint.
+endpoint. A plain answer is held to the cited-sentence format by a grammar
+(:func:`verirag.generation.prompt.citation_grammar`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class LlamaCpp:
         threads: int | None = None,
         n_ctx: int = 4096,
         max_tokens: int = 512,
+        grammar: bool = True,
     ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
@@ -68,6 +70,7 @@ class LlamaCpp:
             url,
             max_tokens=max_tokens,
             context_tokens=max(256, n_ctx - max_tokens - 512),
+            grammar=grammar,
         )
         self.context_tokens = self._chat.context_tokens
 

@@ -1,5 +1,6 @@
 """Any OpenAI-compatible chat endpoint (vLLM, Ollama, llama.cpp server, OpenAI): streaming,
-timeouts, retries with backoff; JSON-Schema output via ``response_format``."""
+timeouts, retries with backoff; JSON-Schema output via ``response_format``; on a llama.cpp
+server, the answer format held by a grammar (``grammar=True``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import jsonschema
 
 from verirag._http import post
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
-from verirag.generation.prompt import messages
+from verirag.generation.prompt import citation_grammar, messages
 
 
 class OpenAIChat:
@@ -28,6 +29,7 @@ class OpenAIChat:
         max_tokens: int = 512,
         context_tokens: int = 3000,
         transport: httpx.BaseTransport | None = None,
+        grammar: bool = False,
     ) -> None:
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -44,6 +46,8 @@ class OpenAIChat:
         self.retries = retries
         self.max_tokens = max_tokens
         self.context_tokens = context_tokens
+        # llama.cpp's server takes a GBNF grammar in the request; other servers do not.
+        self.grammar = grammar
 
     @classmethod
     def from_spec(cls, spec: str) -> OpenAIChat:
@@ -64,7 +68,8 @@ class OpenAIChat:
     ) -> Generation:
         prompt = messages(question, sources, schema=schema)
         if schema is None:
-            return self._complete(prompt, on_token=on_token)
+            extra = {"grammar": citation_grammar(sources)} if self.grammar and sources else {}
+            return self._complete(prompt, on_token=on_token, extra=extra)
         problem = ""
         spent_in = spent_out = 0  # a retry costs tokens too
         for _ in range(2):  # invalid output is retried once
@@ -87,12 +92,14 @@ class OpenAIChat:
         *,
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Generation:
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": prompt,
             "temperature": 0,
             "max_tokens": self.max_tokens,
+            **(extra or {}),
         }
         if schema is not None:
             payload["response_format"] = {

@@ -1,4 +1,5 @@
-"""The chat prompt: rules in the system message, sources as delimited data."""
+"""The chat prompt: rules in the system message, sources as delimited data; and the grammar
+that holds a llama.cpp model to the answer format the rules ask for."""
 
 from __future__ import annotations
 
@@ -39,3 +40,26 @@ def messages(
             "inside string values:\n" + json.dumps(schema)
         )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+_DONT_SAY = "The documents don't say."
+
+
+def citation_grammar(sources: Sequence[Source], *, max_sentences: int = 3) -> str:
+    """A GBNF grammar (llama.cpp's constrained decoding) for the answer format the rules
+    ask for: "The documents don't say." or up to ``max_sentences`` sentences, each ending
+    with the numbers of given sources (``... 30 days. [2]``). A small model told to cite
+    often writes an uncited sentence, which the check must then reject; under the grammar
+    it cannot, and it cannot cite a source it was not given. Whether the cited source
+    says it is still for the check to decide."""
+    numbers = " | ".join(f'"{source.n}"' for source in sources)
+    return "\n".join(
+        [
+            f'root ::= ("{_DONT_SAY}" | sentence (" " sentence){{0,{max_sentences - 1}}}) "\\n"?',
+            # A sentence ends at . ! or ? followed by a space; a "." inside one is followed
+            # by anything else ("3.5%", "U.S").
+            'sentence ::= [A-Z0-9"(] body [.!?] " " cite cite? cite?',
+            "body ::= ([^.!?\\[\\]\\n] | [.] [^ \\n\\[\\]])*",
+            f'cite ::= "[" ({numbers}) "]"',
+        ]
+    )
