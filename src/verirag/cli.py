@@ -1061,16 +1061,24 @@ def _train(
 ) -> None:
     from verirag.tuning.reranker import train
 
+    # An interrupted run (Ctrl-C, a closed laptop) picks up from here when started again.
+    checkpoint = model_dir / "checkpoint.pt"
+    if checkpoint.exists():
+        err.print(f"resuming from {checkpoint} (delete it to start over)")
     with _bar() as bar:
         task = bar.add_task("training", total=None)
-        train(
-            groups,
-            model_dir,
-            layers=layers,
-            epochs=epochs,
-            max_length=max_length,
-            on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
-        )
+        try:
+            train(
+                groups,
+                model_dir,
+                layers=layers,
+                epochs=epochs,
+                max_length=max_length,
+                checkpoint=checkpoint,
+                on_step=lambda step, total, _loss: bar.update(task, completed=step, total=total),
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
 
 
 def _configure(target: Path, setting: str, value: str) -> None:

@@ -51,3 +51,45 @@ def test_read_pairs(tmp_path: Path) -> None:
     path.write_text('{"query": "q"}\n')
     with pytest.raises(ValueError, match=r"pairs\.jsonl:1"):
         read_pairs(path)
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_to_the_same_model(tmp_path: Path) -> None:
+    passages = list(QUERIES.values())
+    groups = [Group(q, p, tuple(x for x in passages if x != p)) for q, p in QUERIES.items()] * 2
+    settings = {"layers": 1, "epochs": 2.0, "batch_groups": 2, "lr": 2e-4}  # 3 steps an epoch
+    whole = train(groups, tmp_path / "whole", **settings)  # type: ignore[arg-type]
+
+    def kill_at_step_5(step: int, _total: int, _loss: float) -> None:
+        if step == 5:
+            raise _Killed
+
+    checkpoint = tmp_path / "resumed" / "checkpoint.pt"
+    with pytest.raises(_Killed):
+        train(
+            groups,
+            tmp_path / "resumed",
+            checkpoint=checkpoint,
+            checkpoint_every=2,
+            on_step=kill_at_step_5,
+            **settings,  # type: ignore[arg-type]
+        )
+    assert checkpoint.exists()  # saved at step 4, mid-way through the second epoch
+    steps: list[int] = []
+    with pytest.raises(ValueError, match="other training data or settings"):
+        train(groups[:-1], tmp_path / "resumed", checkpoint=checkpoint, **settings)  # type: ignore[arg-type]
+    resumed = train(
+        groups,
+        tmp_path / "resumed",
+        checkpoint=checkpoint,
+        on_step=lambda step, _n, _l: steps.append(step),
+        **settings,  # type: ignore[arg-type]
+    )
+    assert steps == [5, 6]
+    assert not checkpoint.exists()
+    query = "how long is the refund window"
+    expected = OnnxCrossEncoder(whole).score(query, passages)
+    assert OnnxCrossEncoder(resumed).score(query, passages) == pytest.approx(expected, abs=1e-6)

@@ -8,6 +8,7 @@ knowledge base's own hybrid retriever. Needs the ``[train]`` extra (torch, trans
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -129,9 +130,16 @@ def train(
     seed: int = 13,
     threads: int | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 50,
 ) -> Path:
     """Listwise training (softmax over the positive and its negatives), then an ONNX int8
-    export to ``out_dir``."""
+    export to ``out_dir``.
+
+    With ``checkpoint``, the training state is saved there every ``checkpoint_every`` steps
+    and a run started again with the same groups and settings resumes from it, ending with
+    the same weights as an uninterrupted run; the file is removed after the export.
+    """
     import torch
     from tokenizers import Tokenizer
 
@@ -145,8 +153,6 @@ def train(
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length, strategy="only_second")
 
-    order = list(range(len(groups)))
-    rng = random.Random(seed)
     steps_per_epoch = math.ceil(len(groups) / batch_groups)
     total_steps = max(1, int(steps_per_epoch * epochs))
     # The new head starts from nothing: it learns 20x faster than the pretrained encoder, or a
@@ -163,29 +169,85 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / decay))
     )
-    model.train()
+    fingerprint = _fingerprint(
+        groups,
+        layers=layers,
+        epochs=epochs,
+        batch_groups=batch_groups,
+        lr=lr,
+        max_length=max_length,
+        seed=seed,
+    )
     step = 0
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        if state["fingerprint"] != fingerprint:
+            raise ValueError(
+                f"{checkpoint} was saved by a run with other training data or settings; "
+                "delete it to start over"
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        step = state["step"]
+    model.train()
+    order: list[int] = []
     while step < total_steps:
-        rng.shuffle(order)
-        for start in range(0, len(order), batch_groups):
-            if step >= total_steps:
-                break
-            batch = [groups[i] for i in order[start : start + batch_groups]]
-            pairs = [(g.query, p) for g in batch for p in (g.positive, *g.negatives)]
-            features = _features(tokenizer, pairs)
-            logits = model(**features).view(len(batch), -1)
-            target = torch.zeros(len(batch), dtype=torch.long)  # the positive is first
-            loss = torch.nn.functional.cross_entropy(logits, target)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step += 1
-            if on_step is not None:
-                on_step(step, total_steps, loss.item())
+        epoch, position = divmod(step, steps_per_epoch)
+        if position == 0 or not order:
+            # Each epoch's order depends only on (seed, epoch), so a resumed run sees the
+            # batches an uninterrupted one would.
+            order = list(range(len(groups)))
+            random.Random(seed + epoch).shuffle(order)
+        start = position * batch_groups
+        batch = [groups[i] for i in order[start : start + batch_groups]]
+        pairs = [(g.query, p) for g in batch for p in (g.positive, *g.negatives)]
+        features = _features(tokenizer, pairs)
+        logits = model(**features).view(len(batch), -1)
+        target = torch.zeros(len(batch), dtype=torch.long)  # the positive is first
+        loss = torch.nn.functional.cross_entropy(logits, target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        step += 1
+        if checkpoint is not None and (step % checkpoint_every == 0 or step == total_steps):
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "fingerprint": fingerprint,
+                    "step": step,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "torch_rng": torch.get_rng_state(),
+                },
+            )
+        if on_step is not None:
+            on_step(step, total_steps, loss.item())
     model.eval()
-    return export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
+    exported = export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    return exported
+
+
+def _fingerprint(groups: Sequence[Group], **settings: object) -> str:
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for group in groups:
+        digest.update(json.dumps([group.query, group.positive, *group.negatives]).encode())
+    return digest.hexdigest()
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)  # a kill mid-save leaves the previous checkpoint whole
 
 
 def _cross_encoder(base: Path, layers: int) -> Any:
