@@ -44,6 +44,20 @@ def test_trained_model_ranks_the_positive_first(tmp_path: Path) -> None:
         assert passages[int(scores.argmax())] == positive, query
 
 
+def test_a_passage_scores_the_same_whatever_it_is_ranked_with(tmp_path: Path) -> None:
+    passages = list(QUERIES.values())
+    groups = [Group(q, p, tuple(x for x in passages if x != p)) for q, p in QUERIES.items()]
+    reranker = OnnxCrossEncoder(train(groups, tmp_path / "rr", layers=1, epochs=1))
+    # int8 activations are quantised over each run's whole input: in one batch with a long
+    # passage, a short one would score differently than alone.
+    long = "The office cat, Miso, sleeps on the warm printer most afternoons. " * 12
+    for query in QUERIES:
+        alone = reranker.score(query, passages[:1])[0]
+        assert reranker.score(query, [passages[0], long, *passages[1:]])[0] == pytest.approx(
+            alone, abs=1e-6
+        )
+
+
 def test_read_pairs(tmp_path: Path) -> None:
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"query": "q", "positive": "p", "negatives": ["n1", "n2"]}\n\n')
