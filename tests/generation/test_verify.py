@@ -77,6 +77,15 @@ def test_what_the_question_said_is_premise_not_claim(embedder) -> None:  # type:
     assert yes[0].reason == "14 is not in the cited source"
 
 
+def test_a_name_written_without_its_accents_is_the_same_name(embedder) -> None:  # type: ignore[no-untyped-def]
+    final = "Ashleigh Barty beat Karolína Plíšková 6-3, 6-7, 6-3 in the Wimbledon final."
+    sources = [source(1, "wimbledon", final)]
+    plain = check("Barty beat Karolina Pliskova in the final [1].", sources, embedder)[0]
+    assert plain.supported, plain.reason
+    other = check("Barty beat Karolina Muchova in the final [1].", sources, embedder)[0]
+    assert other.reason == "Muchova is not in the cited source"
+
+
 def result(doc_id: str, start: int, text: str, score: float) -> SearchResult:
     return SearchResult(
         doc_id,

@@ -4,6 +4,7 @@ citation checker."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from difflib import SequenceMatcher
 from enum import StrEnum
 
@@ -117,9 +118,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if len(text[a:b].strip()) > 3]
 
 
+def fold(text: str) -> str:
+    """Lower case without accents ("Plíšková" -> "pliskova"), as the BM25 index folds text: a
+    name a model writes without its accents is the same name."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed words without stop words."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    """Folded, stemmed words without stop words."""
+    words = _WORD.findall(fold(text))
     return [t for t in _STEMMER.stemWords(words) if t not in STOPWORDS]
 
 
@@ -198,8 +206,8 @@ def names(text: str) -> set[str]:
 
 
 def words(text: str) -> set[str]:
-    """Every word, lower-cased."""
-    return {w.lower() for w in _WORD.findall(text)}
+    """Every word, folded."""
+    return set(_WORD.findall(fold(text)))
 
 
 def numbers(text: str) -> set[str]:

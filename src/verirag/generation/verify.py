@@ -12,7 +12,7 @@ import numpy as np
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Source
-from verirag.generation._text import citations, names, numbers, sentences, terms
+from verirag.generation._text import citations, fold, names, numbers, sentences, terms
 from verirag.generation._text import words as word_set
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word;
@@ -83,7 +83,7 @@ def check(
         missing_numbers = sorted(numbers(text) - numbers(evidence) - premise[0])
         # A name the cited source lacks is as wrong as a number it lacks.
         evidence_words = word_set(evidence) | premise[1]
-        missing_names = sorted(w for w in names(text) if w.lower() not in evidence_words)
+        missing_names = sorted(w for w in names(text) if fold(w) not in evidence_words)
         reason = ""
         if unknown:
             reason = f"cites {', '.join(f'[{n}]' for n in unknown)}, which no source has"
