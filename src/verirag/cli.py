@@ -769,6 +769,9 @@ def eval_drift(
         ),
     ],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL, gguf:PATH")
+    ] = None,
     kb_dir: Annotated[
         Path | None,
         typer.Option("--eval-kb", help="empty knowledge base to run it in (default: temporary)"),
@@ -799,7 +802,7 @@ def eval_drift(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done)
 
-            report = run_drift(kb, loaded, k=k, on_progress=progress)
+            report = run_drift(kb, loaded, k=k, llm=llm, on_progress=progress)
     table = Table(title=f"drift: {report.scenario}", show_header=False)
     for key, value in report.summary.items():
         table.add_row(

@@ -62,3 +62,31 @@ def test_the_grammar_holds_a_small_model_to_cited_sentences() -> None:
         for sentence in split_answer(text):
             _, cited = citations(sentence)
             assert cited and set(cited) <= {1, 2, 3}, (question, text)
+
+
+def test_eval_drift_answers_with_the_model_it_is_given(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from verirag.cli import app
+
+    scenario = {
+        "documents": [{"id": "refund.md", "text": "Items can be returned within 30 days."}],
+        "questions": [
+            {"question": "How many days?", "doc": "refund.md", "before": ["30"], "after": ["14"]}
+        ],
+        "edits": [{"doc": "refund.md", "text": "Items can be returned within 14 days."}],
+    }
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps(scenario))
+    target = tmp_path / "kb"
+    result = CliRunner().invoke(
+        app, ["eval", "drift", str(path), "--llm", f"gguf:{GGUF}", "--eval-kb", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "stale_citation_rate" in result.output
+    with KnowledgeBase(target) as kb:
+        models = [record.model for record in kb.audit.records()]
+    assert len(models) == 4  # before, right after the edit, live, as of before
+    assert set(models) == {"gguf:SmolLM2-135M-Instruct.Q4_1.gguf"}

@@ -220,9 +220,11 @@ def run_drift(
     scenario: Scenario,
     *,
     k: int = 8,
+    llm: str | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> DriftReport:
-    """Run ``scenario`` on ``kb`` (an empty knowledge base: the scenario owns its corpus)."""
+    """Run ``scenario`` on ``kb`` (an empty knowledge base: the scenario owns its corpus),
+    answering with the generator ``llm`` names (default: the knowledge base's)."""
     progress = on_progress or (lambda *_: None)
     for folder in scenario.folders:
         kb.ingest(folder)
@@ -230,7 +232,7 @@ def run_drift(
     questions = scenario.questions
 
     def ask(q: DriftQuestion, **kwargs: Any) -> Answer:
-        return kb.ask(q.question, k=k, metadata=q.metadata, **kwargs)
+        return kb.ask(q.question, k=k, metadata=q.metadata, llm=llm, **kwargs)
 
     before = []
     for i, q in enumerate(questions):
