@@ -7,8 +7,8 @@ removed, a document deleted), each run ``--runs`` times in a fresh knowledge bas
 ``--llm`` answers with that generator instead of the extractive default; ``--limit`` keeps the
 first N rgb items (an LLM on CPU takes seconds an answer, and each item is asked four times).
 
-Rates are the same every run (the pipeline is deterministic); time-to-fresh is reported as
-the median over runs of each run's p50 and p95.
+With the extractive default, rates are the same every run (it is deterministic); an LLM's
+may vary. Time-to-fresh is reported as the median over runs of each run's p50 and p95.
 """
 
 from __future__ import annotations
