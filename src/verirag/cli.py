@@ -359,6 +359,10 @@ GroupOption = Annotated[
 FilterOption = Annotated[
     list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
 ]
+# Which generator answers: ask and the evaluations that ask.
+LlmOption = Annotated[
+    str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL or gguf:PATH")
+]
 
 
 @app.command()
@@ -419,10 +423,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
     as_of: AsOfOption = None,
-    llm: Annotated[
-        str | None,
-        typer.Option("--llm", help="extractive (default), openai:MODEL@URL or gguf:PATH"),
-    ] = None,
+    llm: LlmOption = None,
     schema: Annotated[
         Path | None,
         typer.Option("--schema", exists=True, dir_okay=False, help="JSON Schema of the answer"),
@@ -660,9 +661,7 @@ def eval_qa(
         Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of questions")
     ],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
-    llm: Annotated[
-        str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL, gguf:PATH")
-    ] = None,
+    llm: LlmOption = None,
     ablation: Annotated[
         bool,
         typer.Option(
@@ -769,9 +768,7 @@ def eval_drift(
         ),
     ],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="chunks to read")] = 8,
-    llm: Annotated[
-        str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL, gguf:PATH")
-    ] = None,
+    llm: LlmOption = None,
     kb_dir: Annotated[
         Path | None,
         typer.Option("--eval-kb", help="empty knowledge base to run it in (default: temporary)"),

