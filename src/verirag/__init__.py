@@ -1,5 +1,6 @@
 """verirag: answers from your own documents, citing the exact document, section and version."""
 
+from verirag.access import Principal
 from verirag.audit import AuditRecord
 from verirag.catalog import DocumentInfo, StoredChunk, VersionInfo
 from verirag.chunking import Chunk, Chunker
@@ -29,6 +30,7 @@ __all__ = [
     "Outcome",
     "ParseError",
     "ParsedDocument",
+    "Principal",
     "SearchOptions",
     "SearchResult",
     "Source",

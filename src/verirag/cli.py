@@ -118,6 +118,9 @@ def ingest(
         list[str] | None, typer.Option("--meta", "-m", help="metadata key=value")
     ] = None,
     prefix: Annotated[str, typer.Option(help="prefix for document ids")] = "",
+    follow_symlinks: Annotated[
+        bool, typer.Option(help="follow file symlinks that lead out of the folder")
+    ] = False,
 ) -> None:
     """Ingest files and folders: new and changed documents get a new version, unchanged ones
     are skipped, bad files are reported and skipped. Exit code 1 if any file failed."""
@@ -148,6 +151,7 @@ def ingest(
                 metadata=metadata,
                 on_progress=progress,
                 on_embed=embedding,
+                follow_symlinks=follow_symlinks,
             )
         _print_summary(report)
         if watch:
@@ -1127,11 +1131,11 @@ def mcp(
 ) -> None:
     """An MCP server on stdio with the tools search, ask, get_document, list_documents and
     document_history."""
-    from verirag.server import LOCAL, Principal
+    from verirag.access import local
     from verirag.server.mcp import build_mcp
     from verirag.server.service import Service
 
-    who = Principal("mcp", tuple(group), admin=False) if group else LOCAL
+    who = local(group)
     with _open() as kb:
         build_mcp(Service(kb), lambda _headers: who).run("stdio")
 

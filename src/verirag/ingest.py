@@ -7,8 +7,10 @@ same batch again picks up where it stopped, because unchanged documents are no-o
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -21,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import to_jsonable_python
 
 from verirag import documents
+from verirag.access import PUBLIC
 from verirag.catalog import Catalog, CurrentState, NewVersion
 from verirag.chunking import Chunker
 from verirag.documents._base import stem
 
 SIDECAR_SUFFIX = ".verirag.toml"
-PUBLIC = "public"
+MAX_NAME_BYTES = 255  # the longest file name (one path part) Linux and macOS store
 
 
 class Status(StrEnum):
@@ -89,6 +92,7 @@ class Source:
     title: str | None = None
     access: list[str] | None = None
     metadata: dict[str, Any] | None = None
+    sidecar: bool = True  # read ``<file>.verirag.toml`` beside it (never for uploads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,32 +116,87 @@ def _is_candidate(path: Path, root: Path) -> bool:
     )
 
 
-def discover(paths: Sequence[str | Path], prefix: str = "") -> tuple[list[Source], list[Outcome]]:
+def _not_a_file(path: Path, root: Path | None, follow_symlinks: bool) -> str | None:
+    """Why ``path`` (found in folder ``root``, or given directly) is not a file to read."""
+    try:
+        info = path.stat()  # follows links; ELOOP for a loop
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if path.is_symlink():
+            return "broken symlink"
+        return "no such file or directory" if exc.errno == errno.ENOENT else f"cannot read: {exc}"
+    if path.is_symlink() and root is not None and not follow_symlinks:
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            return "symlink to outside the folder (not followed; --follow-symlinks to allow)"
+    if stat.S_ISFIFO(info.st_mode):
+        return "a FIFO, not a regular file"
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return "a device, not a regular file"
+    if stat.S_ISSOCK(info.st_mode):
+        return "a socket, not a regular file"
+    if stat.S_ISDIR(info.st_mode):
+        return "a directory"
+    return None
+
+
+def discover(
+    paths: Sequence[str | Path],
+    prefix: str = "",
+    *,
+    follow_symlinks: bool = False,
+    sidecars: bool = True,
+) -> tuple[list[Source], list[Outcome]]:
     """Files under ``paths``; ids are ``prefix`` + the path relative to the directory given
-    (a file given directly is named by its file name). Missing or unsupported paths fail."""
+    (a file given directly is named by its file name). Missing or unsupported paths fail, and
+    so do FIFOs, devices, symlink loops and, unless ``follow_symlinks``, file symlinks that
+    lead out of the folder being ingested. A folder symlink is never descended (no loops)."""
     sources: list[Source] = []
     failures: list[Outcome] = []
+
+    def fail(doc_id: str, where: Path | str, reason: str) -> None:
+        failures.append(Outcome(doc_id, Status.FAILED, str(where), reason=reason))
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
             root = path.resolve()
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and _is_candidate(file, root):
+            for folder, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                base = Path(folder)
+                for entry in sorted(files):
+                    file = base / entry
+                    if not _is_candidate(file, root):
+                        continue
                     doc_id = prefix + file.relative_to(root).as_posix()
-                    sources.append(Source(doc_id, file.as_uri(), file.name, path=file))
+                    reason = _not_a_file(file, root, follow_symlinks)
+                    if reason is not None:
+                        fail(doc_id, file, reason)
+                        continue
+                    sources.append(
+                        Source(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
+                    )
         elif path.is_file():
-            file = path.resolve()
-            if documents.supported(file.name):
-                sources.append(Source(prefix + file.name, file.as_uri(), file.name, path=file))
+            file = path.absolute()
+            reason = _not_a_file(file, None, follow_symlinks)
+            if reason is not None:
+                fail(prefix + file.name, path, reason)
+            elif documents.supported(file.name):
+                sources.append(
+                    Source(
+                        prefix + file.name, file.as_uri(), file.name, path=file, sidecar=sidecars
+                    )
+                )
             else:
-                reason = f"unsupported file type {file.suffix or '(no extension)'!r}"
-                failures.append(
-                    Outcome(prefix + file.name, Status.FAILED, str(path), reason=reason)
+                fail(
+                    prefix + file.name,
+                    path,
+                    f"unsupported file type {file.suffix or '(no extension)'!r}",
                 )
         else:
-            failures.append(
-                Outcome(str(given), Status.FAILED, str(given), reason="no such file or directory")
-            )
+            reason = _not_a_file(path, None, follow_symlinks) or "no such file or directory"
+            fail(str(given), given, reason)
     return sources, failures
 
 
@@ -285,9 +344,12 @@ class Ingestor:
 
     @staticmethod
     def _sidecar(source: Source) -> Sidecar:
-        if source.path is None:
+        if source.path is None or not source.sidecar:
             return Sidecar()
-        path = source.path.with_name(source.path.name + SIDECAR_SUFFIX)
+        name = source.path.name + SIDECAR_SUFFIX
+        if len(os.fsencode(name)) > MAX_NAME_BYTES:
+            return Sidecar()  # no file system can hold one
+        path = source.path.with_name(name)
         if not path.is_file():
             return Sidecar()
         try:

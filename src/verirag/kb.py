@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from verirag.access import may_read, normalise
 from verirag.audit import AuditLog, AuditRecord
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
 from verirag.chunking import Chunker, FixedChunker, embedded_text, load_tokenizer
@@ -111,16 +112,22 @@ class KnowledgeBase:
         on_progress: Progress | None = None,
         on_embed: EmbedProgress | None = None,
         index: bool = True,
+        follow_symlinks: bool = False,
+        sidecars: bool = True,
     ) -> IngestReport:
         """Ingest files and directories. Each document's id is ``prefix`` + its path relative
         to the directory given (or its file name). ``sync=True`` also tombstones the live
         documents under ``prefix`` that are no longer there; a missing path disables that, so
         a typo never empties a knowledge base. ``access`` and ``metadata`` not given keep the
         current version's. ``index=False`` leaves the index behind the catalog until the next
-        search (or ``sync_index``), for bulk loads."""
+        search (or ``sync_index``), for bulk loads. Symlinks out of a folder are reported,
+        not followed, unless ``follow_symlinks``; ``sidecars=False`` ignores
+        ``<file>.verirag.toml`` files (uploads)."""
         if sync and any(Path(p).is_file() for p in paths):
             raise ValueError("sync mirrors directories; give folders, not files, with sync")
-        sources, failures = discover(paths, prefix)
+        sources, failures = discover(
+            paths, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
+        )
         missing = any(f.reason == "no such file or directory" for f in failures)
         report = self._ingestor.run(
             sources,
@@ -267,6 +274,7 @@ class KnowledgeBase:
                         r.valid_to_seq or OPEN,
                         r.access,
                         r.metadata,
+                        r.doc_access,
                     )
                     for r, text, vector in zip(rows, texts, vectors, strict=True)
                 ]
@@ -283,6 +291,10 @@ class KnowledgeBase:
                 flush()
         if rows:
             flush()
+        # Restricting a document restricts its older versions too (verirag.access).
+        for doc_id, (now, then) in self.catalog.access_since(since).items():
+            if then is not None and sorted(then) != sorted(now):
+                index.relabel(doc_id, now)
         for doc_id, version, valid_to in self.catalog.closed_since(since):
             index.close_version(doc_id, version, valid_to)
         index.set_watermark(target)
@@ -335,7 +347,7 @@ class KnowledgeBase:
         seq = self.index.watermark
         if as_of is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
-        return Scope(seq, None if groups is None else sorted(set(groups)), doc_ids, metadata)
+        return Scope(seq, normalise(groups), doc_ids, metadata)
 
     def search(
         self,
@@ -428,7 +440,7 @@ class KnowledgeBase:
             schema=schema,
             on_token=on_token,
             verify=verify,
-            edits=self._edits,
+            edits=functools.partial(self._edits_for, scope.groups),
         )
         result.timings = {"retrieve": retrieve, **result.timings}
         price_in, price_out = self.config.prices.get(result.model, (0.0, 0.0))
@@ -438,12 +450,22 @@ class KnowledgeBase:
         self.audit.record(record)
         return result
 
-    def _rewrote(self, doc_id: str, version: int) -> tuple[tuple[str, str], ...]:
-        """What ``version`` of ``doc_id`` says in place of its previous version's sentences."""
+    def _edits_for(
+        self, groups: Sequence[str] | None, doc_id: str, version: int
+    ) -> tuple[tuple[str, str], ...]:
+        """What ``version`` rewrote, if a reader of ``groups`` may read the version it
+        replaced: the old text is the previous version's, under that version's access."""
+        access, edits = self._edits(doc_id, version)
+        return edits if may_read(groups, access) else ()
+
+    def _rewrote(self, doc_id: str, version: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """The previous version's access, and what ``version`` of ``doc_id`` says in place of
+        that version's sentences."""
         before = self.catalog.previous(doc_id, version)
         if before is None:
-            return ()
-        return tuple(replaced(before.text or "", self.catalog.version(doc_id, version).text or ""))
+            return [], ()
+        now = self.catalog.version(doc_id, version).text or ""
+        return before.access, tuple(replaced(before.text or "", now))
 
     # -- evaluate ---------------------------------------------------------------------
 
@@ -493,24 +515,41 @@ class KnowledgeBase:
 
     # -- read -------------------------------------------------------------------------
 
-    def documents(self, *, include_removed: bool = False) -> list[DocumentInfo]:
-        return self.catalog.documents(include_removed=include_removed)
+    # Every read takes the reader's ``groups`` (``None``: the owner, who reads everything)
+    # and answers a forbidden document or version exactly as a missing one.
 
-    def history(self, doc_id: str) -> list[VersionInfo]:
-        return self.catalog.history(doc_id)
+    def documents(
+        self, *, include_removed: bool = False, groups: Sequence[str] | None = None
+    ) -> list[DocumentInfo]:
+        return self.catalog.documents(include_removed=include_removed, groups=normalise(groups))
 
-    def version(self, doc_id: str, version: int | None = None) -> VersionInfo:
+    def history(self, doc_id: str, *, groups: Sequence[str] | None = None) -> list[VersionInfo]:
+        return self.catalog.history(doc_id, groups=normalise(groups))
+
+    def version(
+        self, doc_id: str, version: int | None = None, *, groups: Sequence[str] | None = None
+    ) -> VersionInfo:
         """A version with its text: the current one by default."""
-        return self.catalog.version(doc_id, version)
+        return self.catalog.version(doc_id, version, groups=normalise(groups))
 
-    def chunks(self, doc_id: str, version: int | None = None) -> list[StoredChunk]:
+    def chunks(
+        self, doc_id: str, version: int | None = None, *, groups: Sequence[str] | None = None
+    ) -> list[StoredChunk]:
         if version is None:
-            version = self.catalog.version(doc_id).version
-        return self.catalog.chunks(doc_id, version)
+            version = self.version(doc_id, groups=groups).version
+        return self.catalog.chunks(doc_id, version, groups=normalise(groups))
 
-    def diff(self, doc_id: str, old: int, new: int, *, context: int = 3) -> list[str]:
+    def diff(
+        self,
+        doc_id: str,
+        old: int,
+        new: int,
+        *,
+        context: int = 3,
+        groups: Sequence[str] | None = None,
+    ) -> list[str]:
         """Unified diff of two versions' normalised text, as lines."""
-        a, b = self.version(doc_id, old), self.version(doc_id, new)
+        a, b = self.version(doc_id, old, groups=groups), self.version(doc_id, new, groups=groups)
         return list(
             difflib.unified_diff(
                 (a.text or "").splitlines(),

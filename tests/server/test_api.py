@@ -36,6 +36,7 @@ def test_every_request_needs_a_valid_key(server: Server) -> None:
         assert "API key" in response.json()["detail"]
     with server.client(server.outsider) as otto:
         assert otto.get("/api/whoami").json() == {
+            "id": "key:" + server.outsider.split("_")[1],
             "name": "otto",
             "groups": ["public"],
             "admin": False,
@@ -77,10 +78,11 @@ def test_a_restricted_document_never_reaches_a_principal_outside_its_group(
         mine = hana.post("/api/ask", json={"question": HR_QUESTION}).json()
         assert "salaries.md" in {s["doc_id"] for s in mine["sources"]}
         trail = otto.get("/api/audit?limit=500").json()
-        assert trail and {r["principal"] for r in trail} == {"otto"}
+        otto_id, hana_id = (c.get("/api/whoami").json()["id"] for c in (otto, hana))
+        assert trail and {r["principal"] for r in trail} == {otto_id}
         assert "salaries.md" not in json.dumps(trail)
         assert otto.get(f"/api/audit/{mine['answer_id']}").status_code == 404
-        assert hana.get(f"/api/audit/{mine['answer_id']}").json()["principal"] == "hana"
+        assert hana.get(f"/api/audit/{mine['answer_id']}").json()["principal"] == hana_id
 
 
 def test_ask_cites_section_and_version_and_streams_the_checked_answer(server: Server) -> None:
@@ -252,7 +254,8 @@ def test_eval_runs_are_scored_as_the_principal_and_kept(server: Server) -> None:
         mine = otto.post("/api/eval/qa", json={"questions": questions})
         assert mine.status_code == 201
         run = mine.json()
-        assert run["principal"] == "otto" and len(run["questions"]) == 2
+        assert run["principal"] == otto.get("/api/whoami").json()["id"]
+        assert len(run["questions"]) == 2
         # Otto cannot read salaries.md, so his run finds the first answer and not the second.
         outcomes = {q["question"]: q for q in run["questions"]}
         assert outcomes[QUESTION]["contained"] == 1.0

@@ -18,8 +18,9 @@ def test_keys_are_stored_hashed_and_map_to_principals(kb: KnowledgeBase) -> None
     with kb.catalog.engine.connect() as conn:
         stored = conn.execute(select(s.api_keys)).all()
     assert all(token not in str(tuple(row)) for row in stored)
-    assert keys.verify(token) == Principal("hana", ("hr", "public"))
-    assert keys.verify(admin) == Principal("root", None, admin=True)
+    hana_id, root_id = (f"key:{k.key_id}" for k in keys.all())
+    assert keys.verify(token) == Principal(hana_id, "hana", ("hr", "public"))
+    assert keys.verify(admin) == Principal(root_id, "root", None, admin=True)
     # A wrong secret with a real key id, and junk, are both refused.
     assert keys.verify(token[:-2] + "xx") is None
     assert keys.verify("not-a-key") is None

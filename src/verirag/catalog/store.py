@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
+from verirag.access import may_read, not_found
 from verirag.catalog import schema as s
 from verirag.chunking import Chunk
 
@@ -96,6 +97,7 @@ class IndexRow:
     chunk_id: str
     context: str
     text: str
+    doc_access: list[str]  # the document's current access (see verirag.access)
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,8 +397,11 @@ class Catalog:
             if wanted is None or r.doc_id in wanted
         }
 
-    def documents(self, *, include_removed: bool = False) -> list[DocumentInfo]:
-        """Every document with its newest version's title, format and access."""
+    def documents(
+        self, *, include_removed: bool = False, groups: Sequence[str] | None = None
+    ) -> list[DocumentInfo]:
+        """Every document with its newest version's title, format and access (a removed
+        document's last access: its current state); only those ``groups`` may read."""
         v, d = s.versions, s.documents
         query = (
             select(d, v.c.title, v.c.format, v.c.access, v.c.n_chunks, v.c.source_uri)
@@ -421,18 +426,42 @@ class Catalog:
                 r.source_uri,
             )
             for r in rows
+            if may_read(groups, r.access)
         ]
 
-    def history(self, doc_id: str) -> list[VersionInfo]:
+    def doc_access(self, doc_id: str) -> list[str] | None:
+        """The access of a document's current state (its latest version: a tombstone keeps
+        the last live version's); ``None`` for a document that never existed."""
+        v, d = s.versions, s.documents
+        query = (
+            select(v.c.access)
+            .join(d, (v.c.doc_id == d.c.doc_id) & (v.c.version == d.c.latest_version))
+            .where(d.c.doc_id == doc_id)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        return None if found is None else list(found)
+
+    def _readable_doc(self, doc_id: str, groups: Sequence[str] | None) -> list[str]:
+        access = self.doc_access(doc_id)
+        if access is None or not may_read(groups, access):
+            raise not_found(doc_id)
+        return access
+
+    def history(self, doc_id: str, *, groups: Sequence[str] | None = None) -> list[VersionInfo]:
+        """The versions of ``doc_id`` that ``groups`` may read, oldest first."""
+        self._readable_doc(doc_id, groups)
         query = select(*_VERSION_COLUMNS).where(s.versions.c.doc_id == doc_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(s.versions.c.version)).all()
-        if not rows:
-            raise KeyError(doc_id)
-        return [_version(r._mapping) for r in rows]
+        return [_version(r._mapping) for r in rows if may_read(groups, r.access)]
 
-    def version(self, doc_id: str, version: int | None = None) -> VersionInfo:
-        """One version with its text; the current one by default (the last, if removed)."""
+    def version(
+        self, doc_id: str, version: int | None = None, *, groups: Sequence[str] | None = None
+    ) -> VersionInfo:
+        """One version with its text; the current one by default (the last, if removed).
+        Missing and forbidden both raise the same ``KeyError``."""
+        self._readable_doc(doc_id, groups)
         query = select(*_VERSION_COLUMNS, s.versions.c.text).where(s.versions.c.doc_id == doc_id)
         if version is None:
             query = query.order_by(s.versions.c.tombstone, s.versions.c.version.desc()).limit(1)
@@ -440,12 +469,15 @@ class Catalog:
             query = query.where(s.versions.c.version == version)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None:
-            raise KeyError(f"{doc_id}@{version}" if version else doc_id)
+        if row is None or not may_read(groups, row.access):
+            raise not_found(doc_id, version)
         return _version(row._mapping, row.text)
 
-    def previous(self, doc_id: str, version: int) -> VersionInfo | None:
-        """The content version (with its text) that ``version`` of ``doc_id`` replaced."""
+    def previous(
+        self, doc_id: str, version: int, *, groups: Sequence[str] | None = None
+    ) -> VersionInfo | None:
+        """The content version (with its text) that ``version`` of ``doc_id`` replaced;
+        ``None`` if there is none, or if ``groups`` may not read it or the document."""
         v = s.versions
         query = (
             select(*_VERSION_COLUMNS, v.c.text)
@@ -455,9 +487,17 @@ class Catalog:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        return None if row is None else _version(row._mapping, row.text)
+        if row is None or not may_read(groups, row.access):
+            return None
+        if groups is not None and not may_read(groups, self.doc_access(doc_id) or []):
+            return None
+        return _version(row._mapping, row.text)
 
-    def chunks(self, doc_id: str, version: int) -> list[StoredChunk]:
+    def chunks(
+        self, doc_id: str, version: int, *, groups: Sequence[str] | None = None
+    ) -> list[StoredChunk]:
+        if groups is not None:
+            self.version(doc_id, version, groups=groups)  # readable, or the same KeyError
         vc, c = s.version_chunks, s.chunks
         query = (
             select(vc, c.c.text, c.c.n_tokens)
@@ -469,8 +509,30 @@ class Catalog:
             rows = conn.execute(query).all()
         return [_stored_chunk(r) for r in rows]
 
+    def access_since(self, seq: int) -> dict[str, tuple[list[str], list[str] | None]]:
+        """For each document committed after ``seq``: its current access and its access at
+        ``seq`` (``None`` if it did not exist then), so the index can re-label the points
+        of older versions when a document's access changed."""
+        v, d, c = s.versions, s.documents, s.commits
+        touched = select(c.c.doc_id).where(c.c.seq > seq).distinct()
+        now_query = (
+            select(d.c.doc_id, v.c.access)
+            .join(v, (v.c.doc_id == d.c.doc_id) & (v.c.version == d.c.latest_version))
+            .where(d.c.doc_id.in_(touched))
+        )
+        then_query = (
+            select(v.c.doc_id, v.c.version, v.c.access)
+            .where(v.c.seq <= seq, v.c.doc_id.in_(touched))
+            .order_by(v.c.doc_id, v.c.version)
+        )
+        with self.engine.connect() as conn:
+            now = {r.doc_id: list(r.access) for r in conn.execute(now_query)}
+            then = {r.doc_id: list(r.access) for r in conn.execute(then_query)}  # last wins
+        return {doc_id: (access, then.get(doc_id)) for doc_id, access in now.items()}
+
     def index_rows_since(self, seq: int) -> Iterator[IndexRow]:
         """Chunks of the content versions committed after ``seq``, for the index to add."""
+        doc_access = {doc_id: now for doc_id, (now, _) in self.access_since(seq).items()}
         v, vc, c = s.versions, s.version_chunks, s.chunks
         query = (
             select(
@@ -503,6 +565,7 @@ class Catalog:
                     r.chunk_id,
                     r.context,
                     r.text,
+                    doc_access.get(r.doc_id, list(r.access)),
                 )
 
     def count_index_rows_since(self, seq: int) -> int:

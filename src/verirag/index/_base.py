@@ -24,6 +24,9 @@ class IndexPoint:
     valid_to: int
     access: list[str]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The document's current access: a version is found only where both admit the reader
+    # (verirag.access), and re-labelled when the document's access changes.
+    doc_access: list[str] | None = None  # None: the version's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,10 @@ class Index(Protocol):
     def upsert(self, points: Sequence[IndexPoint]) -> None: ...
 
     def close_version(self, doc_id: str, version: int, valid_to: int) -> None: ...
+
+    def relabel(self, doc_id: str, doc_access: Sequence[str]) -> None:
+        """Give every point of ``doc_id`` (all versions) the document's current access."""
+        ...
 
     def dense(
         self, vector: npt.NDArray[np.float32], limit: int, scope: Scope, *, exact: bool = False

@@ -28,6 +28,9 @@ BM25_B = 0.4
 
 _PAYLOAD_FIELDS = ["doc_id", "version", "chunk_id", "ordinal"]
 _STATE_FILE = "state.json"
+# Bumped when what a point carries changes; an index of another format is rebuilt from the
+# catalog on open (2: ``doc_access``).
+FORMAT = 2
 
 
 def point_id(doc_id: str, version: int, chunk_id: str) -> int:
@@ -42,7 +45,10 @@ def _filter(scope: Scope, *extra: Any) -> Any:
         *extra,
     ]
     if scope.groups is not None:
-        must.append(Q.FieldCondition("access", match=Q.MatchAny(list(scope.groups) or ["\x00"])))
+        # verirag.access: the version's own access and the document's current one.
+        groups = list(scope.groups) or ["\x00"]
+        must.append(Q.FieldCondition("access", match=Q.MatchAny(groups)))
+        must.append(Q.FieldCondition("doc_access", match=Q.MatchAny(groups)))
     if scope.doc_ids is not None:
         must.append(Q.FieldCondition("doc_id", match=Q.MatchAny(list(scope.doc_ids) or ["\x00"])))
     if scope.chunk_ids is not None:
@@ -99,6 +105,8 @@ class EdgeIndex:
         self.bm25 = (BM25_K1, BM25_B)
         self.dim = dim
         state = self._read_state()
+        if state is not None and state.get("format", 1) != FORMAT:
+            state = None  # derived data: rebuilt from the catalog (vectors come from the cache)
         if state is not None and (state.get("model_id") != model_id or state.get("dim") != dim):
             raise ValueError(
                 f"the index at {self.path} holds {state.get('model_id')} vectors, not {model_id}: "
@@ -141,6 +149,7 @@ class EdgeIndex:
         for field, kind in [
             ("doc_id", keyword),
             ("access", keyword),
+            ("doc_access", keyword),
             ("chunk_id", keyword),
             ("version", integer),
             ("valid_from", integer),
@@ -168,7 +177,12 @@ class EdgeIndex:
 
     def _write_state(self) -> None:
         tmp = self.path / (_STATE_FILE + ".tmp")
-        state = {"watermark": self._watermark, "model_id": self.model_id, "dim": self.dim}
+        state = {
+            "watermark": self._watermark,
+            "model_id": self.model_id,
+            "dim": self.dim,
+            "format": FORMAT,
+        }
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.path / _STATE_FILE)
 
@@ -201,6 +215,7 @@ class EdgeIndex:
                     "valid_from": p.valid_from,
                     "valid_to": p.valid_to,
                     "access": list(p.access),
+                    "doc_access": list(p.access if p.doc_access is None else p.doc_access),
                     "meta": dict(p.metadata),
                 },
             )
@@ -216,6 +231,12 @@ class EdgeIndex:
             ]
         )
         self.shard.update(Q.UpdateOperation.set_payload_by_filter(flt, {"valid_to": valid_to}))
+
+    def relabel(self, doc_id: str, doc_access: Sequence[str]) -> None:
+        flt = Q.Filter(must=[Q.FieldCondition("doc_id", match=Q.MatchValue(doc_id))])
+        self.shard.update(
+            Q.UpdateOperation.set_payload_by_filter(flt, {"doc_access": list(doc_access)})
+        )
 
     def optimize(self) -> None:
         """Build HNSW segments (search is brute force until then)."""

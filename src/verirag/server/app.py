@@ -19,12 +19,15 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from verirag.access import LOCAL, Principal
+from verirag.errors import InvalidInput
 from verirag.evaluation.qa import QA
 from verirag.generation import GenerationError
 from verirag.ingest import IngestReport
 from verirag.kb import KnowledgeBase
 from verirag.server import openai_api
-from verirag.server.keys import LOCAL, KeyStore, Principal
+from verirag.server.guard import KeylessGuard
+from verirag.server.keys import KeyStore
 from verirag.server.mcp import build_mcp
 from verirag.server.metrics import CONTENT_TYPE, Metrics
 from verirag.server.service import Forbidden, Service, search_json
@@ -78,9 +81,12 @@ class KeyRequest(BaseModel):
 
 
 def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
-    """The server's app over an open knowledge base. With API keys in the catalog every
-    request needs one (``Authorization: Bearer vr_...``); without, every request runs as the
-    local admin, which is why ``verirag serve`` then binds to 127.0.0.1 only."""
+    """The server's app over an open knowledge base. Its mode is fixed when it is made:
+    with API keys in the catalog every request needs one (``Authorization: Bearer vr_...``),
+    and it stays so when the last key is revoked (then only a new key works). Without keys
+    every request runs as the local owner, and the app itself answers only loopback clients
+    and ``Host`` headers and refuses cross-site changes (:mod:`verirag.server.guard`); the
+    first key made through it turns it keyed for good."""
     service = Service(kb)
     keys = KeyStore(kb.catalog.engine)
     state = {"keys": keys.active()}
@@ -127,6 +133,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         max_body_size=max_body_mb * 1_000_000,  # 413 past it, counted as the body arrives
     )
     app.state.service = service
+    app.add_middleware(KeylessGuard, keyless=lambda: not state["keys"])
 
     @app.middleware("http")
     async def count(request: Request, call_next: Any) -> Response:
@@ -140,6 +147,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
 
     for error, status in (
         (KeyError, 404),
+        (InvalidInput, 422),
         (ValueError, 400),
         (Forbidden, 403),
         (GenerationError, 502),
@@ -152,7 +160,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
 
     @app.get("/api/whoami")
     def whoami(who: Who) -> dict[str, Any]:
-        return {"name": who.name, "groups": who.groups, "admin": who.admin}
+        return {"id": who.id, "name": who.name, "groups": who.groups, "admin": who.admin}
 
     # -- documents ------------------------------------------------------------------
 
@@ -167,7 +175,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         access: Annotated[list[str] | None, Form()] = None,
         metadata: Annotated[str | None, Form(description="a JSON object")] = None,
     ) -> dict[str, Any]:
-        meta = json.loads(metadata) if metadata else None
+        meta = _json_object(metadata, "metadata") if metadata else None
         report = service.upload(
             who, file.filename or "", file.file.read(), access=access or None, metadata=meta
         )
@@ -284,8 +292,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
 
     @app.delete("/api/keys/{key_id}", status_code=204)
     def revoke_key(who: Admin, key_id: str) -> None:
-        keys.revoke(key_id)
-        state["keys"] = keys.active()
+        keys.revoke(key_id)  # a keyed server stays keyed: revoking never opens it
 
     @app.get("/metrics")
     def prometheus(who: Admin) -> Response:
@@ -312,6 +319,16 @@ def _guarded(app: ASGIApp, resolve: Callable[[Headers], Principal]) -> ASGIApp:
         await app(scope, receive, send)
 
     return guarded
+
+
+def _json_object(text: str, field: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{field} is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{field} must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 def _handler(status: int) -> Any:

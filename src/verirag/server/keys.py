@@ -14,24 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select, update
 
+from verirag.access import LOCAL, PUBLIC, Principal
 from verirag.catalog import schema as s
-from verirag.ingest import PUBLIC
 
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request runs as. ``groups`` ``None`` sees everything (an admin, or the local
-    user of a server that has no keys)."""
-
-    name: str
-    groups: tuple[str, ...] | None
-    admin: bool = False
-
-    def sees(self, access: Sequence[str]) -> bool:
-        return self.groups is None or bool(set(access) & set(self.groups))
-
-
-LOCAL = Principal("local", None, admin=True)
+__all__ = ["LOCAL", "KeyInfo", "KeyStore", "Principal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +77,9 @@ class KeyStore:
             ).one_or_none()
         if row is None or not hmac.compare_digest(row.key_hash, _hash(token)):
             return None
-        return Principal(row.name, None if row.admin else tuple(row.groups), admin=row.admin)
+        # The id, never the name, owns what the key asks: names are not unique.
+        groups = None if row.admin else tuple(row.groups)
+        return Principal(f"key:{row.key_id}", row.name, groups, admin=row.admin)
 
     def all(self) -> list[KeyInfo]:
         with self.engine.connect() as conn:

@@ -4,6 +4,7 @@ query, listings and look-ups here), and what a principal may not read answers as
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -13,15 +14,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from verirag.access import Principal
 from verirag.audit import AuditRecord
 from verirag.catalog import DocumentInfo, VersionInfo
 from verirag.evaluation.qa import QA
 from verirag.generation import Answer
 from verirag.generation._base import TokenSink
-from verirag.ingest import IngestReport
+from verirag.ingest import MAX_NAME_BYTES, SIDECAR_SUFFIX, IngestReport, is_sidecar
 from verirag.kb import KnowledgeBase
 from verirag.results import AsOf, SearchResult
-from verirag.server.keys import Principal
 
 UPLOADS = "uploads"
 
@@ -48,30 +49,26 @@ class Service:
 
     def documents(self, who: Principal) -> list[dict[str, Any]]:
         with self.locked() as kb:
-            docs = kb.documents()
-        return [_document_json(d) for d in docs if who.sees(d.access)]
+            docs = kb.documents(groups=who.groups)
+        return [_document_json(d, who) for d in docs]
 
     def document(self, who: Principal, doc_id: str) -> dict[str, Any]:
         """A document and the versions of it the principal may read."""
         with self.locked() as kb:
-            doc = next((d for d in kb.documents(include_removed=True) if d.doc_id == doc_id), None)
-            if doc is None or not who.sees(doc.access):
-                raise KeyError(f"no document {doc_id!r}")
-            versions = [v for v in kb.history(doc_id) if who.sees(v.access)]
-        return {**_document_json(doc), "versions": [_version_json(v) for v in versions]}
+            versions = kb.history(doc_id, groups=who.groups)  # KeyError: missing or forbidden
+            doc = next(d for d in kb.documents(include_removed=True) if d.doc_id == doc_id)
+        return {
+            **_document_json(doc, who),
+            "versions": [_version_json(v, who) for v in versions],
+        }
 
     def version(self, who: Principal, doc_id: str, version: int | None = None) -> dict[str, Any]:
         """A version's text and chunk spans (the current version by default)."""
         with self.locked() as kb:
-            try:
-                v = kb.version(doc_id, version)
-            except (KeyError, ValueError):
-                raise KeyError(f"no version {version} of {doc_id!r}") from None
-            if not who.sees(v.access):
-                raise KeyError(f"no document {doc_id!r}")
-            chunks = kb.chunks(doc_id, v.version) if not v.tombstone else []
+            v = kb.version(doc_id, version, groups=who.groups)
+            chunks = kb.chunks(doc_id, v.version, groups=who.groups) if not v.tombstone else []
         return {
-            **_version_json(v),
+            **_version_json(v, who),
             "text": v.text,
             "chunks": [
                 {
@@ -86,10 +83,8 @@ class Service:
         }
 
     def diff(self, who: Principal, doc_id: str, old: int, new: int) -> list[str]:
-        self.version(who, doc_id, old)
-        self.version(who, doc_id, new)
         with self.locked() as kb:
-            return kb.diff(doc_id, old, new)
+            return kb.diff(doc_id, old, new, groups=who.groups)
 
     # -- search and answers -----------------------------------------------------------
 
@@ -126,7 +121,7 @@ class Service:
                 k=k,
                 as_of=as_of,
                 groups=who.groups,
-                principal=who.name,
+                principal=who.id,
                 metadata=metadata,
                 llm=llm,
                 schema=schema,
@@ -136,12 +131,12 @@ class Service:
     def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
         """Recent answers: all of them for an admin, a principal's own otherwise."""
         with self.locked() as kb:
-            return list(kb.audit.records(limit=limit, principal=None if who.admin else who.name))
+            return list(kb.audit.records(limit=limit, principal=None if who.admin else who.id))
 
     def answer(self, who: Principal, answer_id: str) -> AuditRecord:
         with self.locked() as kb:
             record = kb.audit.get(answer_id)
-        if not who.admin and record.principal != who.name:
+        if not who.owns(record.principal):
             raise KeyError(f"no answer {answer_id!r} in the audit trail")
         return record
 
@@ -151,19 +146,19 @@ class Service:
         """Score the principal's questions as the principal (the same access filter), and
         store the run."""
         with self.locked() as kb:
-            run = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.name)
-            return kb.eval_runs.add(run, principal=who.name)
+            run = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.id)
+            return kb.eval_runs.add(run, principal=who.id)
 
     def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs without their per-question rows: all for an admin, own otherwise."""
         with self.locked() as kb:
-            runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.name)
+            runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.id)
         return [r.to_json(questions=False) for r in runs]
 
     def eval_run(self, who: Principal, run_id: str) -> dict[str, Any]:
         with self.locked() as kb:
             run = kb.eval_runs.get(run_id)
-        if not who.admin and run.principal != who.name:
+        if not who.owns(run.principal):
             raise KeyError(f"no evaluation run {run_id!r}")
         return run.to_json()
 
@@ -198,14 +193,24 @@ class Service:
         name = Path(filename).name
         if not name or name.startswith("."):
             raise ValueError(f"not a usable file name: {filename!r}")
+        if len(os.fsencode(name)) > MAX_NAME_BYTES:
+            raise ValueError(f"file name longer than {MAX_NAME_BYTES} bytes")
+        if is_sidecar(name):
+            # The access given with an upload is what applies: a sidecar is read only from a
+            # folder ingested from disk, never taken from an upload.
+            raise ValueError(f"{SIDECAR_SUFFIX} files are read from ingested folders only")
         with self.locked() as kb:
             target = kb.path / UPLOADS / name
             target.parent.mkdir(exist_ok=True)
             # Written whole, then renamed: a failed upload never leaves half a file behind.
             with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
                 handle.write(data)
-            shutil.move(handle.name, target)
-            return kb.ingest(target, access=access, metadata=metadata)
+            try:
+                shutil.move(handle.name, target)
+            except OSError:
+                Path(handle.name).unlink(missing_ok=True)
+                raise
+            return kb.ingest(target, access=access, metadata=metadata, sidecars=False)
 
     def remove(self, who: Principal, doc_id: str) -> None:
         _admin(who)
@@ -223,14 +228,19 @@ def _admin(who: Principal) -> None:
         raise Forbidden("only an admin key may change documents")
 
 
-def _document_json(d: DocumentInfo) -> dict[str, Any]:
-    return asdict(d)
+def _document_json(d: DocumentInfo, who: Principal) -> dict[str, Any]:
+    data = asdict(d)
+    if not who.admin:  # where the server keeps its files is not a reader's business
+        data["source_uri"] = None
+    return data
 
 
-def _version_json(v: VersionInfo) -> dict[str, Any]:
+def _version_json(v: VersionInfo, who: Principal) -> dict[str, Any]:
     data = asdict(v)
     data.pop("text")
     data["current"] = v.current
+    if not who.admin:
+        data["source_uri"] = None
     return data
 
 
