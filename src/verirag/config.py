@@ -11,6 +11,11 @@ CONFIG_FILE = "verirag.json"
 CATALOG_FILE = "catalog.db"
 INDEX_DIR = "index"
 
+# Request limits (HTTP 422 past them): a question is a sentence or a paragraph, not a
+# document. 512 tokens is twice what the embedder reads (it truncates at 256).
+MAX_QUERY_CHARS = 4000
+MAX_QUERY_TOKENS = 512
+
 # Changing these changes what is stored (chunks, vectors): fixed when a knowledge base is made.
 STORED_FIELDS = ("tokenizer", "chunking", "chunk_tokens", "chunk_overlap", "embedder")
 
@@ -28,6 +33,15 @@ class Config(BaseModel):
     )
     embedder: str = Field("minilm", description="minilm | st:NAME_OR_PATH | openai:MODEL@URL")
     max_file_mb: int = Field(200, ge=1, description="larger files are reported and skipped")
+    parse_timeout_s: float = Field(
+        60.0, gt=0, description="a file that takes longer to parse and chunk is skipped"
+    )
+    parse_memory_mb: int = Field(
+        1024, ge=64, description="a file whose parsing needs more memory is skipped"
+    )
+    parse_workers: int | None = Field(
+        None, ge=1, description="processes that parse files (default: one per core)"
+    )
     reranker: str | None = Field(None, description="directory of an ONNX re-ranker, or st:NAME")
     threads: int | None = Field(None, ge=1, description="CPU threads for models (default: all)")
     generator: str = Field(

@@ -7,6 +7,7 @@ same batch again picks up where it stopped, because unchanged documents are no-o
 
 from __future__ import annotations
 
+import collections
 import errno
 import hashlib
 import os
@@ -14,7 +15,7 @@ import stat
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,7 @@ from pydantic_core import to_jsonable_python
 from verirag import documents
 from verirag.access import PUBLIC
 from verirag.catalog import Catalog, CurrentState, NewVersion
-from verirag.chunking import Chunker
-from verirag.documents._base import stem
+from verirag.workers import Failed, Job, ParsePool
 
 SIDECAR_SUFFIX = ".verirag.toml"
 MAX_NAME_BYTES = 255  # the longest file name (one path part) Linux and macOS store
@@ -219,13 +219,28 @@ class _Skip(Exception):
     """A source that cannot be ingested; the message is the reason."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A source whose bytes changed (or its settings did), waiting for its parse."""
+
+    source: Source
+    label: str
+    status: Status
+    content_hash: str
+    groups: list[str]
+    metadata: dict[str, Any]
+    mtime: float | None
+    size: int
+
+
 class Ingestor:
-    def __init__(
-        self, catalog: Catalog, chunker: Callable[[], Chunker], max_bytes: int = 200_000_000
-    ) -> None:
+    """Reads, checks and commits in this process; parses and chunks in :class:`ParsePool`
+    workers (each file under a time and a memory cap, every core busy)."""
+
+    def __init__(self, catalog: Catalog, pool: ParsePool, max_bytes: int = 200_000_000) -> None:
         self.catalog = catalog
         self.max_bytes = max_bytes
-        self._chunker = chunker  # built on first use: loading a tokenizer is not free
+        self.pool = pool
 
     def run(
         self,
@@ -238,7 +253,8 @@ class Ingestor:
         on_progress: Progress | None = None,
     ) -> IngestReport:
         """Ingest ``sources``; with ``remove_missing`` (a doc-id prefix), tombstone the live
-        documents under it that are not among the sources (a mirror of a folder)."""
+        documents under it that are not among the sources (a mirror of a folder). Outcomes
+        come in the order of the sources; each document is committed once it is parsed."""
         report = IngestReport()
         state = self.catalog.current_state()
         seen = {source.doc_id for source in sources}
@@ -254,21 +270,49 @@ class Ingestor:
 
         for failure in failures:
             record(failure)
+        # Outcomes in source order, with up to two parses per worker in flight: a queue of
+        # finished outcomes and of parses still running.
+        queue: collections.deque[Outcome | tuple[_Pending, Any]] = collections.deque()
+        window = 2 * self.pool.workers
+
+        def drain(keep: int) -> None:
+            while queue and (
+                isinstance(queue[0], Outcome)
+                or sum(not isinstance(q, Outcome) for q in queue) > keep
+            ):
+                head = queue.popleft()
+                record(head if isinstance(head, Outcome) else self._commit(*head))
+
         for source in sources:
-            record(self.ingest_one(source, state.get(source.doc_id), access, metadata))
+            prepared = self._prepare(source, state.get(source.doc_id), access, metadata)
+            if isinstance(prepared, Outcome):
+                queue.append(prepared)
+            else:
+                job = Job(
+                    source.doc_id,
+                    prepared[1],
+                    source.name,
+                    title=source.title,
+                    from_file=source.path is not None,
+                )
+                queue.append((prepared[0], self.pool.submit(job)))
+            drain(window)
+        drain(0)
         for doc_id in removals:
             removed = self.catalog.remove(doc_id)
             if removed is not None:
                 record(Outcome(doc_id, Status.REMOVED, "", version=removed.version))
         return report
 
-    def ingest_one(
+    def _prepare(
         self,
         source: Source,
         state: CurrentState | None,
-        access: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Outcome:
+        access: list[str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> Outcome | tuple[_Pending, bytes]:
+        """Read, hash and compare with the current version: an outcome if nothing needs
+        parsing (unchanged, unreadable), else what the commit needs and the bytes to parse."""
         label = str(source.path) if source.path else source.uri
         try:
             data, mtime = self._read(source)
@@ -299,35 +343,37 @@ class Ingestor:
             and state.metadata == meta
         ):
             return Outcome(source.doc_id, Status.UNCHANGED, label)
-        try:
-            parsed = documents.parse(data, source.name)
-        except documents.ParseError as exc:
-            return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
-        if source.title:
-            # A given title is the document's context: every chunk's breadcrumb starts with it.
-            parsed = replace(parsed, title=source.title)
-        elif source.path is None and parsed.title == stem(source.name):
-            # A text record has no file name: a title made from its id (a number, a key) would
-            # be noise in every chunk's embedding and BM25 text.
-            parsed = replace(parsed, title="")
-        chunks = self._chunker().chunk(source.doc_id, parsed)
+        status = Status.CHANGED if state is not None else Status.NEW
+        pending = _Pending(source, label, status, content_hash, groups, meta, mtime, len(data))
+        return pending, data
+
+    def _commit(self, pending: _Pending, future: Any) -> Outcome:
+        source = pending.source
+        parsed = self.pool.result(future)
+        if isinstance(parsed, Failed):
+            return Outcome(source.doc_id, Status.FAILED, pending.label, reason=parsed.reason)
         version = self.catalog.commit(
             NewVersion(
                 doc_id=source.doc_id,
-                content_hash=content_hash,
+                content_hash=pending.content_hash,
                 text=parsed.text,
                 title=parsed.title,
                 format=parsed.format,
-                chunks=chunks,
-                access=groups,
-                metadata=meta,
+                chunks=parsed.chunks,
+                access=pending.groups,
+                metadata=pending.metadata,
                 source_uri=source.uri,
-                source_mtime=mtime,
-                size_bytes=len(data),
+                source_mtime=pending.mtime,
+                size_bytes=pending.size,
             )
         )
-        status = Status.CHANGED if state is not None else Status.NEW
-        return Outcome(source.doc_id, status, label, version=version.version, n_chunks=len(chunks))
+        return Outcome(
+            source.doc_id,
+            pending.status,
+            pending.label,
+            version=version.version,
+            n_chunks=len(parsed.chunks),
+        )
 
     def _read(self, source: Source) -> tuple[bytes, float | None]:
         if source.data is not None:

@@ -19,8 +19,8 @@ from typing import Any
 from verirag.access import may_read, normalise
 from verirag.audit import AuditLog, AuditRecord
 from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
-from verirag.chunking import Chunker, FixedChunker, embedded_text, load_tokenizer
-from verirag.config import CATALOG_FILE, INDEX_DIR, Config
+from verirag.chunking import Chunker, embedded_text
+from verirag.config import CATALOG_FILE, INDEX_DIR, MAX_QUERY_CHARS, MAX_QUERY_TOKENS, Config
 from verirag.embedding import (
     CachedEmbedder,
     Embedder,
@@ -29,12 +29,13 @@ from verirag.embedding import (
     load_embedder,
 )
 from verirag.embedding._base import Vectors
+from verirag.errors import InvalidInput
 from verirag.evaluation.qa import QA, QARun, evaluate_qa
 from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
 from verirag.generation._text import replaced
-from verirag.index import OPEN, Index, IndexPoint, Scope, open_index
+from verirag.index import OPEN, Index, IndexPoint, Scope, check_filters, open_index
 from verirag.ingest import (
     SIDECAR_SUFFIX,
     Ingestor,
@@ -50,6 +51,7 @@ from verirag.ingest import (
 )
 from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
 from verirag.retrieval import Retriever, SearchOptions, load_reranker
+from verirag.workers import ChunkerSpec, ParsePool
 
 DEFAULT_PATH = ".verirag"
 
@@ -88,16 +90,26 @@ class KnowledgeBase:
         self._generators: dict[str, Generator] = {}
         # Versions are immutable, so what one rewrote never changes: computed once each.
         self._edits = functools.lru_cache(maxsize=4096)(self._rewrote)
+        spec = ChunkerSpec(
+            self.config.tokenizer,
+            self.config.chunking,
+            self.config.chunk_tokens,
+            self.config.chunk_overlap,
+        )
+        self._parsers = ParsePool(
+            spec,
+            workers=self.config.parse_workers,
+            timeout_s=self.config.parse_timeout_s,
+            memory_mb=self.config.parse_memory_mb,
+        )
         self._ingestor = Ingestor(
-            self.catalog, lambda: self.chunker, max_bytes=self.config.max_file_mb * 1_000_000
+            self.catalog, self._parsers, max_bytes=self.config.max_file_mb * 1_000_000
         )
 
     @property
     def chunker(self) -> Chunker:
         if self._chunker is None:
-            tokenizer = load_tokenizer(self.config.tokenizer)
-            kind = FixedChunker if self.config.chunking == "fixed" else Chunker
-            self._chunker = kind(tokenizer, self.config.chunk_tokens, self.config.chunk_overlap)
+            self._chunker = self._parsers.spec.build()
         return self._chunker
 
     # -- ingest -----------------------------------------------------------------------
@@ -343,6 +355,7 @@ class KnowledgeBase:
     ) -> Scope:
         """What a search may see: live versions (or those valid at ``as_of``), for a
         principal's ``groups`` (``None``: unrestricted), narrowed by ids or metadata."""
+        metadata = check_filters(metadata)
         self.sync_index()  # a no-op unless something was ingested with index=False
         seq = self.index.watermark
         if as_of is not None:
@@ -362,10 +375,19 @@ class KnowledgeBase:
     ) -> list[SearchResult]:
         """The ``k`` best chunks for ``query``, with their document, version, section,
         location and the score at every stage."""
-        if not query.strip():
-            raise ValueError("empty query")
+        self.check_query(query)
         scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
         return self._search(query, scope, k, options)
+
+    def check_query(self, query: str, what: str = "query") -> None:
+        """Refuse an empty query, or one past the documented limits (characters, then the
+        embedder's tokens): :class:`InvalidInput`, HTTP 422."""
+        if not query.strip():
+            raise ValueError(f"empty {what}")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidInput(f"the {what} is longer than {MAX_QUERY_CHARS} characters")
+        if self.count_tokens(query) > MAX_QUERY_TOKENS:
+            raise InvalidInput(f"the {what} is longer than {MAX_QUERY_TOKENS} tokens")
 
     def _search(
         self, query: str, scope: Scope, k: int, options: SearchOptions | None
@@ -422,8 +444,7 @@ class KnowledgeBase:
         """A grounded answer citing ``[n]`` sources (document, section, page, version), every
         sentence checked against what it cites; "The documents don't say ..." when they
         don't. The trace is stored in the audit trail under the answer's id."""
-        if not question.strip():
-            raise ValueError("empty question")
+        self.check_query(question, "question")
         started = time.perf_counter()
         scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
         options = options or SearchOptions()
@@ -568,6 +589,7 @@ class KnowledgeBase:
     # -- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
+        self._parsers.close()
         if self._index is not None:
             self._index.close()
             self._index = None

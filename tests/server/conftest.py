@@ -91,3 +91,78 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(url, path, admin, hr, outsider, log)
     finally:
         stop(process)
+
+
+# -- a knowledge base whose access changes over time: what the security tests probe ------
+
+# Tokens only restricted text holds: none may reach a principal outside ``hr``.
+RESTRICTED = ("XFLIPTWOHR", "LOCKONEPUB", "LOCKTWOHR", "BACKONEHR", SECRET)
+
+
+@dataclass
+class Vault(Server):
+    impostor: str  # a public key named like the hr key
+    local_named: str  # a public key named "local"
+    before_lock: float  # a time when lock.md was still public (v1)
+
+
+def _put(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder / name
+
+
+def build_vault(root: Path) -> tuple[Path, dict[str, str], float]:
+    """flip.md: hr in v1, public in v2 (the old version stays hr). lock.md: public in v1, hr
+    in v2 (restricting is retroactive). back.md: hr, removed, back as public. salaries.md:
+    hr. The sample corpus: public."""
+    path = root / "kb"
+    docs = root / "docs"
+    with KnowledgeBase(path) as kb:
+        kb.ingest(SAMPLE / "v1" / "refund-policy.md")
+        flip = "# Flip\n\nThe vault code for the night shift is {}.\n\nDesks open at nine.\n"
+        kb.ingest(_put(docs, "flip.md", flip.format("XFLIPTWOHR")), access=["hr"])
+        kb.ingest(_put(docs, "flip.md", flip.format("retired")), access=["public"])
+        lock = "# Lock\n\nThe lockbox phrase for visitors is {}.\n"
+        kb.ingest(_put(docs, "lock.md", lock.format("LOCKONEPUB")))
+        time.sleep(0.05)
+        before_lock = time.time()
+        time.sleep(0.05)
+        kb.ingest(_put(docs, "lock.md", lock.format("LOCKTWOHR")), access=["hr"])
+        back = "# Backups\n\nThe backup window is {}.\n"
+        kb.ingest(_put(docs, "back.md", back.format("BACKONEHR at midnight")), access=["hr"])
+        kb.remove("back.md")
+        kb.ingest(_put(docs, "back.md", back.format("on Sunday")), access=["public"])
+        kb.ingest(_put(docs / "private", "salaries.md", SALARIES), access=["hr"])
+        # Asked by the owner at the command line (principal "local").
+        kb.ask("What is the lockbox phrase for visitors?", principal="local")
+        keys = KeyStore(kb.catalog.engine)
+        tokens = {
+            "admin": keys.create("root", admin=True),
+            "hr": keys.create("hana", ["hr"]),
+            "outsider": keys.create("otto"),
+            "impostor": keys.create("hana"),
+            "local_named": keys.create("local"),
+        }
+    return path, tokens, before_lock
+
+
+@pytest.fixture(scope="package")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
+    root = tmp_path_factory.mktemp("vault")
+    path, tokens, before_lock = build_vault(root)
+    process, url, log = start(path)
+    try:
+        yield Vault(
+            url,
+            path,
+            tokens["admin"],
+            tokens["hr"],
+            tokens["outsider"],
+            log,
+            tokens["impostor"],
+            tokens["local_named"],
+            before_lock,
+        )
+    finally:
+        stop(process)

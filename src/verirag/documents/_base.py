@@ -118,6 +118,25 @@ _COMMON = [
 ]
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text that starts without a byte-order mark: mostly-Latin text has a NUL in
+    every other byte (odd bytes for little-endian, even ones for big-endian)."""
+    head = data[:8192]
+    if len(head) < 4 or len(data) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for encoding, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.3 * len(zeros) and other.count(0) <= 0.02 * len(other):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            # Control characters other than white space mean it was binary after all.
+            controls = sum(c < " " and c not in "\t\n\r\f" for c in text[:4096])
+            return text if controls <= 0.01 * min(len(text), 4096) else None
+    return None
+
+
 def decode_text(data: bytes) -> str:
     """Decode a text file: BOM, then UTF-8, then a detected legacy encoding."""
     if not data.strip():
@@ -129,6 +148,9 @@ def decode_text(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise ParseError(f"unreadable encoding ({encoding} with errors)") from exc
     if b"\x00" in data[:8192]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise ParseError("binary content, not text")
     try:
         return data.decode("utf-8")

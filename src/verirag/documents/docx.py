@@ -27,6 +27,31 @@ def _is_list(paragraph: Any) -> bool:
     return ppr is not None and ppr.numPr is not None
 
 
+# A DOCX is a zip: what it inflates to is checked before anything is inflated. Real
+# documents run to a few MB of XML (and images, stored as they are); a zip bomb to GBs.
+MAX_UNZIPPED_BYTES = 256 * 2**20
+MAX_RATIO = 200  # deflate reaches ~10x on XML; more than 200x is built to explode
+
+
+def _check_unzipped_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ParseError(f"not a readable DOCX file: {exc}") from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise ParseError(
+            f"decompresses to {total / 2**20:.0f} MB (the limit is {MAX_UNZIPPED_BYTES // 2**20} "
+            "MB): a zip bomb?"
+        )
+    for m in members:
+        if m.file_size > 10 * 2**20 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise ParseError(
+                f"{m.filename} inflates {m.file_size // max(m.compress_size, 1)}x: a zip bomb?"
+            )
+
+
 class DocxParser:
     suffixes: ClassVar[tuple[str, ...]] = (".docx",)
 
@@ -36,6 +61,7 @@ class DocxParser:
 
         if not data.strip():
             raise ParseError("empty file")
+        _check_unzipped_size(data)
         try:
             document = docx.Document(io.BytesIO(data))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

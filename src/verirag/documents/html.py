@@ -10,6 +10,7 @@ from selectolax.lexbor import LexborHTMLParser
 from verirag.documents._base import (
     BlockKind,
     ParsedDocument,
+    ParseError,
     Sections,
     TextBuilder,
     decode_text,
@@ -117,10 +118,66 @@ class _Walker:
         self.out.add("\n".join(rows), BlockKind.TABLE, self.sections.path, verbatim=True)
 
 
+MAX_DEPTH = 256
+# Tags that never nest (void) or whose end tag may be left out: they do not count as depth.
+_FLAT = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "option",
+        "optgroup",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "rt",
+        "rp",
+        "html",
+        "head",
+        "body",
+    ]
+)
+_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+
+
+def _check_depth(data: bytes) -> None:
+    """Refuse HTML nested deeper than :data:`MAX_DEPTH` elements, counted by one linear
+    scan of the tags before any tree is built: the tree builder and the walk grow faster
+    than linearly with depth, and no page a person reads nests hundreds of levels."""
+    depth = 0
+    for match in _TAG.finditer(data):
+        closing, tag, self_closing = match.groups()
+        if self_closing or tag.lower().decode() in _FLAT:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > MAX_DEPTH:
+            raise ParseError(f"HTML nested deeper than {MAX_DEPTH} elements")
+
+
 class HTMLParser:
     suffixes: ClassVar[tuple[str, ...]] = (".html", ".htm", ".xhtml")
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
+        _check_depth(data)
         tree = LexborHTMLParser(decode_text(data))
         title_node = tree.css_first("title")
         title = " ".join(title_node.text().split()) if title_node else ""

@@ -19,6 +19,9 @@ from verirag.documents._base import (
 _LABEL_KEYS = ("title", "name", "id", "_id", "key")
 
 
+MAX_COLUMNS = 2048
+
+
 def _flatten(value: Any, prefix: str = "") -> list[str]:
     """``key.sub: value`` lines, so every record reads on its own."""
     if isinstance(value, dict):
@@ -63,6 +66,10 @@ class CSVParser:
             header = [h.strip() for h in next(reader)]
         except (StopIteration, csv.Error) as exc:
             raise ParseError("no header row") from exc
+        if len(header) > MAX_COLUMNS:
+            # Every cell is labelled with its header: a row a million columns wide is a
+            # chunking job of hours, not a table anyone reads.
+            raise ParseError(f"{len(header)} columns (the limit is {MAX_COLUMNS})")
         out = TextBuilder()
         previous_line = reader.line_num
         try:

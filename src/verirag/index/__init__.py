@@ -10,9 +10,9 @@ so no query ever sees a mix of two versions.
 
 from __future__ import annotations
 
-from verirag.index._base import OPEN, Hit, Index, IndexPoint, Scope
+from verirag.index._base import OPEN, Hit, Index, IndexPoint, Scope, check_filters
 
-__all__ = ["OPEN", "Hit", "Index", "IndexPoint", "Scope", "open_index"]
+__all__ = ["OPEN", "Hit", "Index", "IndexPoint", "Scope", "check_filters", "open_index"]
 
 
 def open_index(path: str, dim: int, model_id: str) -> Index:

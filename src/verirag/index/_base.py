@@ -7,6 +7,8 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from verirag.errors import InvalidInput
+
 OPEN = 2**53 - 1  # valid_to of a version that is still current (exact in a float payload)
 
 
@@ -27,6 +29,41 @@ class IndexPoint:
     # The document's current access: a version is found only where both admit the reader
     # (verirag.access), and re-labelled when the document's access changes.
     doc_access: list[str] | None = None  # None: the version's own
+
+
+_RANGE_KEYS = frozenset({"gte", "gt", "lte", "lt"})
+_SCALARS = (str, int, float, bool)
+
+
+def check_filters(metadata: Any) -> dict[str, Any] | None:
+    """A metadata filter as the index takes it, or :class:`InvalidInput` saying what is
+    wrong: each value is a string, number or boolean (exact), a non-empty list of them (any
+    of), or a range ``{"gte"|"gt"|"lte"|"lt": number or RFC 3339 date}``."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise InvalidInput(f"filters must be an object, not {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInput("a filter key must be a non-empty string")
+        if isinstance(value, dict):
+            if not value or not value.keys() <= _RANGE_KEYS:
+                raise InvalidInput(
+                    f"a range on {key} takes gte, gt, lte and lt, not {sorted(value)}"
+                )
+            bounds = list(value.values())
+            numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in bounds)
+            if not numbers and not all(isinstance(v, str) for v in bounds):
+                raise InvalidInput(f"a range on {key} is over numbers or over dates")
+        elif isinstance(value, list):
+            if not value or not all(isinstance(v, _SCALARS) for v in value):
+                raise InvalidInput(f"{key}: a list filter needs strings, numbers or booleans")
+        elif not isinstance(value, _SCALARS):
+            raise InvalidInput(
+                f"{key}: a filter value is a string, number, boolean, list or range, "
+                f"not {'null' if value is None else type(value).__name__}"
+            )
+    return metadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from verirag.access import LOCAL, Principal
+from verirag.config import MAX_QUERY_CHARS
 from verirag.errors import InvalidInput
 from verirag.evaluation.qa import QA
 from verirag.generation import GenerationError
@@ -36,7 +37,7 @@ MAX_BODY_MB = 50
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(10, ge=1, le=100)
     as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
     filters: dict[str, Any] | None = None
@@ -44,7 +45,7 @@ class SearchRequest(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1)
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(8, ge=1, le=100)
     as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
     filters: dict[str, Any] | None = None
@@ -54,7 +55,7 @@ class AskRequest(BaseModel):
 
 
 class EvalQuestion(BaseModel):
-    question: str = Field(min_length=1)
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     answers: list[str] = Field(default_factory=list)
     gold_docs: list[str] = Field(default_factory=list)
     unanswerable: bool = False

@@ -3,10 +3,12 @@ document_history. ``verirag mcp`` serves them on stdio; ``verirag serve`` at ``/
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from verirag.server.keys import Principal
 from verirag.server.service import Service, search_json
@@ -20,6 +22,26 @@ INSTRUCTIONS = (
 )
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _explained(tool: Callable[P, T]) -> Callable[P, T]:
+    """An expected error (a missing document, a bad argument) reaches the client as its
+    one-line message, not as "Error executing tool"."""
+
+    @functools.wraps(tool)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return tool(*args, **kwargs)
+        except KeyError as exc:
+            raise ToolError(str(exc.args[0]) if exc.args else "not found") from None
+        except (ValueError, PermissionError) as exc:
+            raise ToolError(str(exc)) from None
+
+    return run
+
+
 def build_mcp(service: Service, resolve: Resolve) -> MCPServer:
     mcp: MCPServer = MCPServer("verirag", instructions=INSTRUCTIONS)
 
@@ -27,6 +49,7 @@ def build_mcp(service: Service, resolve: Resolve) -> MCPServer:
         return resolve(ctx.headers)
 
     @mcp.tool()
+    @_explained
     def search(
         query: str, ctx: Context, k: int = 10, as_of: str | None = None
     ) -> list[dict[str, Any]]:
@@ -36,22 +59,26 @@ def build_mcp(service: Service, resolve: Resolve) -> MCPServer:
         return [search_json(r) for r in results]
 
     @mcp.tool()
+    @_explained
     def ask(question: str, ctx: Context, as_of: str | None = None) -> dict[str, Any]:
         """A grounded answer whose sentences cite [n] sources, each checked against what it
         cites; abstains ("The documents don't say ...") when they don't."""
         return service.ask(who(ctx), question, as_of=as_of).to_json()
 
     @mcp.tool()
+    @_explained
     def list_documents(ctx: Context) -> list[dict[str, Any]]:
         """The live documents you may read: id, title, current version, access groups."""
         return service.documents(who(ctx))
 
     @mcp.tool()
+    @_explained
     def get_document(doc_id: str, ctx: Context, version: int | None = None) -> dict[str, Any]:
         """A document version's full text and chunk spans (the current version by default)."""
         return service.version(who(ctx), doc_id, version)
 
     @mcp.tool()
+    @_explained
     def document_history(doc_id: str, ctx: Context) -> dict[str, Any]:
         """Every version of a document with when it was ingested and whether it is current."""
         return service.document(who(ctx), doc_id)

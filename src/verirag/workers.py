@@ -1,0 +1,155 @@
+"""Parsing and chunking in worker processes, each file under a time cap and a memory cap.
+
+A hostile or broken file (a zip bomb, pathological nesting, a table a million columns wide)
+costs one worker its task, never the batch: the worker that runs past the time cap is killed
+and replaced, one that runs out of its memory cap fails that file, and the file is reported
+with the reason. The workers also spread parsing over every core. Pebble's process pool does
+the killing and replacing; workers fork from a clean server process (``forkserver``), never
+from a parent that already runs model threads.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import resource
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pebble
+
+from verirag import documents
+from verirag.chunking import Chunk, Chunker, FixedChunker, load_tokenizer
+from verirag.documents._base import stem
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkerSpec:
+    """How to build the chunker (picklable, so a worker builds its own)."""
+
+    tokenizer: str
+    kind: str = "structure"  # or "fixed"
+    tokens: int = 256
+    overlap: int = 32
+
+    def build(self) -> Chunker:
+        cls = FixedChunker if self.kind == "fixed" else Chunker
+        return cls(load_tokenizer(self.tokenizer), self.tokens, self.overlap)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One file to parse: its bytes, its name (the suffix picks the parser) and what the
+    parsed title should be (``title``: given; ``from_file``: a text record has none)."""
+
+    doc_id: str
+    data: bytes
+    name: str
+    title: str | None = None
+    from_file: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    text: str
+    title: str
+    format: str
+    chunks: list[Chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+
+
+_CHUNKERS: dict[ChunkerSpec, Chunker] = {}
+
+
+def parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
+    """Parse ``job`` and cut it into chunks (in a worker; also usable in-process)."""
+    parsed = documents.parse(job.data, job.name)
+    if job.title:
+        # A given title is the document's context: every chunk's breadcrumb starts with it.
+        parsed = replace(parsed, title=job.title)
+    elif not job.from_file and parsed.title == stem(job.name):
+        # A text record has no file name: a title made from its id (a number, a key) would be
+        # noise in every chunk's embedding and BM25 text.
+        parsed = replace(parsed, title="")
+    chunker = _CHUNKERS.get(spec)
+    if chunker is None:
+        chunker = _CHUNKERS[spec] = spec.build()
+    chunks = chunker.chunk(job.doc_id, parsed)
+    return Parsed(parsed.text, parsed.title, parsed.format, chunks)
+
+
+def _start_worker(memory_bytes: int) -> None:
+    # The cap is on what parsing adds to the worker's own footprint (interpreter, parsers and
+    # tokenizer: about 400 MB of address space here).
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+    limit = size + memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+class ParsePool:
+    """Worker processes that parse :class:`Job` s, each under ``timeout_s`` and
+    ``memory_mb``; results come back in the order the jobs were given."""
+
+    def __init__(
+        self,
+        spec: ChunkerSpec,
+        *,
+        workers: int | None = None,
+        timeout_s: float = 60.0,
+        memory_mb: int = 1024,
+    ) -> None:
+        self.spec = spec
+        self.workers = workers or os.cpu_count() or 1
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self._pool: pebble.ProcessPool | None = None
+
+    def _started(self) -> pebble.ProcessPool:
+        if self._pool is None:
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread per worker
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["verirag.workers"])
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                initializer=_start_worker,
+                initargs=(self.memory_mb * 2**20,),
+                context=context,
+            )
+        return self._pool
+
+    def submit(self, job: Job) -> Any:
+        """Start ``job``; :meth:`result` waits for it."""
+        return self._started().schedule(parse_and_chunk, (job, self.spec), timeout=self.timeout_s)
+
+    def result(self, future: Any) -> Parsed | Failed:
+        return self._result(future)
+
+    def _result(self, future: Any) -> Parsed | Failed:
+        try:
+            parsed: Parsed = future.result()
+            return parsed
+        except documents.ParseError as exc:
+            return Failed(str(exc))
+        except concurrent.futures.TimeoutError:
+            return Failed(f"took longer than {self.timeout_s:g} s to parse (the time cap)")
+        except MemoryError:
+            return Failed(f"needed more than {self.memory_mb} MB to parse (the memory cap)")
+        except pebble.ProcessExpired as exc:
+            return Failed(
+                f"the parser process died (exit code {exc.exitcode}): over the "
+                f"{self.memory_mb} MB memory cap, or a crash"
+            )
+        except Exception as exc:  # a parser bug on odd input must not stop a batch
+            return Failed(f"parser failed: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()  # type: ignore[no-untyped-call]
+            self._pool.join()
+            self._pool = None
