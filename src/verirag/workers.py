@@ -66,8 +66,27 @@ class Failed:
 _CHUNKERS: dict[ChunkerSpec, Chunker] = {}
 
 
-def parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
-    """Parse ``job`` and cut it into chunks (in a worker; also usable in-process)."""
+def parse_and_chunk(job: Job, spec: ChunkerSpec, memory_bytes: int | None = None) -> Parsed:
+    """Parse ``job`` and cut it into chunks, with at most ``memory_bytes`` more address
+    space than the process had (a worker's cap; ``None``: no cap)."""
+    if memory_bytes is None:
+        return _parse_and_chunk(job, spec)
+    # Only the parse runs under the cap: the worker must still be able to receive its next
+    # task and send back this one's result (or its MemoryError) after it.
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory_bytes, hard))
+    try:
+        return _parse_and_chunk(job, spec)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def _address_space() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+
+
+def _parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
     parsed = documents.parse(job.data, job.name)
     if job.title:
         # A given title is the document's context: every chunk's breadcrumb starts with it.
@@ -81,15 +100,6 @@ def parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
         chunker = _CHUNKERS[spec] = spec.build()
     chunks = chunker.chunk(job.doc_id, parsed)
     return Parsed(parsed.text, parsed.title, parsed.format, chunks)
-
-
-def _start_worker(memory_bytes: int) -> None:
-    # The cap is on what parsing adds to the worker's own footprint (interpreter, parsers and
-    # tokenizer: about 400 MB of address space here).
-    with open("/proc/self/status") as status:
-        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
-    limit = size + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 class ParsePool:
@@ -115,17 +125,13 @@ class ParsePool:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread per worker
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["verirag.workers"])
-            self._pool = pebble.ProcessPool(
-                max_workers=self.workers,
-                initializer=_start_worker,
-                initargs=(self.memory_mb * 2**20,),
-                context=context,
-            )
+            self._pool = pebble.ProcessPool(max_workers=self.workers, context=context)
         return self._pool
 
     def submit(self, job: Job) -> Any:
         """Start ``job``; :meth:`result` waits for it."""
-        return self._started().schedule(parse_and_chunk, (job, self.spec), timeout=self.timeout_s)
+        args = (job, self.spec, self.memory_mb * 2**20)
+        return self._started().schedule(parse_and_chunk, args, timeout=self.timeout_s)
 
     def result(self, future: Any) -> Parsed | Failed:
         return self._result(future)
