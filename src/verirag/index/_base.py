@@ -32,12 +32,12 @@ class IndexPoint:
 
 
 _RANGE_KEYS = frozenset({"gte", "gt", "lte", "lt"})
-_SCALARS = (str, int, float, bool)
+_SCALARS = (str, int, bool)  # what the engine matches exactly; fractions need a range
 
 
 def check_filters(metadata: Any) -> dict[str, Any] | None:
     """A metadata filter as the index takes it, or :class:`InvalidInput` saying what is
-    wrong: each value is a string, number or boolean (exact), a non-empty list of them (any
+    wrong: each value is a string, integer or boolean (exact), a non-empty list of them (any
     of), or a range ``{"gte"|"gt"|"lte"|"lt": number or RFC 3339 date}``."""
     if metadata is None:
         return None
@@ -57,10 +57,10 @@ def check_filters(metadata: Any) -> dict[str, Any] | None:
                 raise InvalidInput(f"a range on {key} is over numbers or over dates")
         elif isinstance(value, list):
             if not value or not all(isinstance(v, _SCALARS) for v in value):
-                raise InvalidInput(f"{key}: a list filter needs strings, numbers or booleans")
+                raise InvalidInput(f"{key}: a list filter needs strings, integers or booleans")
         elif not isinstance(value, _SCALARS):
             raise InvalidInput(
-                f"{key}: a filter value is a string, number, boolean, list or range, "
+                f"{key}: a filter value is a string, integer, boolean, list or range, "
                 f"not {'null' if value is None else type(value).__name__}"
             )
     return metadata

@@ -68,7 +68,9 @@ class EvalRequest(BaseModel):
 
 
 class IngestRequest(BaseModel):
-    paths: list[str] = Field(min_length=1)
+    paths: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="files or folders on the server's disk"
+    )
     sync: bool = False
     prefix: str = ""
     access: list[str] | None = None
