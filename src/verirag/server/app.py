@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -266,7 +266,9 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         return service.eval_run(who, run_id)
 
     @app.get("/api/eval/runs")
-    def eval_runs(who: Who, limit: int = 50) -> list[dict[str, Any]]:
+    def eval_runs(
+        who: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    ) -> list[dict[str, Any]]:
         return service.eval_runs(who, limit)
 
     @app.get("/api/eval/runs/{run_id}")
@@ -276,7 +278,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
     # -- audit and keys ---------------------------------------------------------------
 
     @app.get("/api/audit")
-    def audit(who: Who, limit: int = 50) -> list[dict[str, Any]]:
+    def audit(who: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         return [r.to_json() for r in service.answers(who, limit)]
 
     @app.get("/api/audit/{answer_id}")
