@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Set up .venv with the dev, train, llm, server and report extras and run every check: ruff, mypy (strict on src/),
-# pytest. torch is pinned and installed first: an unpinned one pulls gigabytes of CUDA.
+# a bounded fuzz run of the parsers, pytest. torch is pinned and installed first: an unpinned one pulls gigabytes of
+# CUDA. Debian's chromium is installed for the browser test where it is missing (as root, with apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,train,llm,server,report]"
-.venv/bin/ruff check src tests scripts benchmarks
-.venv/bin/ruff format --check src tests scripts benchmarks
+.venv/bin/ruff check src tests scripts benchmarks fuzz
+.venv/bin/ruff format --check src tests scripts benchmarks fuzz
 .venv/bin/mypy
+# No crash and no hang in a minute of coverage-guided inputs (atheris exits non-zero on either).
+fuzz_log=$(mktemp)
+.venv/bin/python fuzz/fuzz_parsers.py -max_total_time="${FUZZ_SECONDS:-60}" -timeout=60 -rss_limit_mb=2048 \
+    fuzz/corpus >"$fuzz_log" 2>&1 || { tail -40 "$fuzz_log"; exit 1; }
+echo "fuzz: $(grep -E '^Done' "$fuzz_log")"
+rm -f "$fuzz_log"
 .venv/bin/python -m pytest "$@"
