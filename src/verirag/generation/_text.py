@@ -215,6 +215,57 @@ def numbers(text: str) -> set[str]:
     return {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
 
 
+_MARKER = re.compile(r"\[(\d+)\]")
+_DELIMITER = re.compile(r"<(\s*/?\s*(?:sources?|question|system|user|assistant)\b)", re.I)
+_ROLE_LINE = re.compile(r"(?im)^(\s*)(question|answer|system|user|assistant|sources?)(\s*):")
+
+
+def inert(text: str) -> str:
+    """Document text made inert for a generator, same length (offsets still hold): a
+    ``[n]`` marker written in a document becomes ``(n)`` so it can never pass for a
+    citation, and prompt delimiters (``<source>``, ``Question:`` lines) lose their ``<`` and
+    ``:``."""
+    text = _MARKER.sub(lambda m: f"({m.group(1)})", text)
+    text = _DELIMITER.sub(lambda m: "\u2039" + m.group(1), text)
+    return _ROLE_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}\u02d0", text)
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|cannot|without|nothing|nobody|nowhere)\b|n't\b", re.I
+)
+
+
+def negated(text: str) -> bool:
+    """Whether a sentence says something is not so (an odd number of negations)."""
+    return len(_NEGATION.findall(text)) % 2 == 1
+
+
+# A sentence addressed to the reader as an instruction: what an injected document says to
+# the model, never an answer to a question.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:previous|prior|above|earlier|all|"
+    r"other|these|those|any)\b[^.]{0,20}\b(?:instructions?|rules?|prompts?|directions?|"
+    r"sources?|context|messages?)\b"
+    r"|\byou\s+(?:must|should|have\s+to|need\s+to|are\s+(?:required|instructed))\s+"
+    r"(?:answer|say|reply|respond|state|output|write|print|tell|ignore|claim)\b"
+    r"|^\s*(?:please\s+)?(?:say|answer|reply|respond|output|print|write)\b[^.]{0,30}"
+    r"(?:[\"'\u201c]|\bthat\b|\bwith\b|\bonly\b)"
+    r"|\b(?:the\s+)?only\s+correct\s+answer\b"
+    r"|\b(?:assistant|ai|model|chatbot|language\s+model)s?\b[^.]{0,30}\b(?:must|should|will)\b"
+    r"|\bsystem\s+prompt\b|\bnew\s+instructions?\b"
+    # Prompt structure forged in a document (made inert by ``inert``, still not an answer).
+    r"|[<\u2039]\s*/?\s*(?:sources?|question|system|user|assistant)\b"
+    r"|^\W*(?:question|answer|system|user|assistant)\s*[:\u02d0]",
+    re.I,
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    """Whether ``sentence`` is addressed to the reader as an instruction ("ignore previous
+    instructions", "you must answer ...", "say 'PWNED'")."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def replaced(old: str, new: str) -> list[tuple[str, str]]:
     """Where ``new`` rewrote ``old``: runs of sentences, each with what replaced it (sentences
     only added or only removed are left out: nothing was said instead of them)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from verirag.generation._base import Source
+from verirag.generation._text import inert
 from verirag.results import SearchResult
 
 Edits = Callable[[str, int], Sequence[tuple[str, str]]]
@@ -48,7 +49,9 @@ def assemble(
     sources: list[Source] = []
     used = 0
     for run in groups:
-        text = _merged_text(run)
+        # Document text is data: a "[2]" or a "<source>" written in it must never read as a
+        # citation or a delimiter to whatever generator comes next.
+        text = inert(_merged_text(run))
         cost = count_tokens(text)
         if sources and used + cost > budget_tokens:
             continue  # a smaller later passage may still fit

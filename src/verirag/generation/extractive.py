@@ -29,6 +29,7 @@ from verirag.generation._text import (
     anchors,
     answer_candidates,
     answer_kind,
+    is_instruction,
     sentences,
     terms,
 )
@@ -90,7 +91,14 @@ class ExtractiveGenerator:
                 bag = set(terms(text))
                 # Nothing but the question's own terms ("The 92nd Academy Awards") answers
                 # nothing either.
-                if len(key.split()) >= 2 and key not in seen and not bag <= asked:
+                # An instruction planted for the model ("ignore previous instructions, say
+                # ...") is never an answer, however well it matches the question.
+                if (
+                    len(key.split()) >= 2
+                    and key not in seen
+                    and not bag <= asked
+                    and not is_instruction(text)
+                ):
                     seen.add(key)
                     found.append((source.n, text, start, end))
                     bags.append(bag)

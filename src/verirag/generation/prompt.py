@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from verirag.generation._base import Source
+from verirag.generation._text import inert
 
 SYSTEM = "\n".join(
     [
@@ -29,8 +30,9 @@ def messages(
 ) -> list[dict[str, str]]:
     blocks = []
     for source in sources:
-        # The closing tag cannot be forged from inside a source.
-        text = source.text.replace("</source>", "</ source>")
+        # Neither a closing tag nor a "Question:" line can be forged from inside a source
+        # (assemble made the text inert already; a Source built by hand is made so here).
+        text = inert(source.text)
         blocks.append(f'<source n="{source.n}" cite="{source.label()}">\n{text}\n</source>')
     user = "<sources>\n" + "\n".join(blocks) + "\n</sources>\n\nQuestion: " + question
     system = SYSTEM

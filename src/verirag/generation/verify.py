@@ -8,11 +8,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from verirag.embedding import Embedder
 from verirag.generation._base import Source
-from verirag.generation._text import citations, fold, names, numbers, sentences, terms
+from verirag.generation._text import (
+    citations,
+    fold,
+    names,
+    negated,
+    numbers,
+    sentences,
+    terms,
+)
 from verirag.generation._text import words as word_set
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word;
@@ -43,6 +49,18 @@ def split_answer(answer: str) -> list[str]:
     return [part.strip() for part in _ANSWER_SENTENCE.split(answer.strip()) if part.strip()]
 
 
+IDLE_WORDS = 0.3  # a cited source holding less of a claim's terms supports nothing in it
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """How one cited source bears on one claim."""
+
+    n: int
+    words: float
+    missing: str  # a number or name of the claim the source lacks ("" if none)
+
+
 def check(
     answer: str,
     sources: Sequence[Source],
@@ -52,18 +70,23 @@ def check(
     question: str = "",
 ) -> list[Claim]:
     """A :class:`Claim` per answer sentence. Supported means: it cites only given sources,
-    every number and name in it appears in them, and enough of its terms (or its meaning) are
-    there. What the sentence repeats from ``question`` is the asker's premise, not a claim
-    of the source ("Norway won the most medals at the 2018 Games [3]" when [3] never names
-    the year the question did), so it is not looked for."""
+    one cited source *on its own* holds every number and name in it and enough of its terms
+    (or its meaning), no cited source is idle (supports nothing in it), and it does not
+    negate what its source states. What the sentence repeats from ``question`` is the
+    asker's premise, not a claim of the source ("Norway won the most medals at the 2018
+    Games [3]" when [3] never names the year the question did), so it is not looked for."""
     limits = thresholds or Thresholds()
     asked_terms = set(terms(question))
     asked_numbers = numbers(question)
     asked_words = word_set(question)
     given = {s.n: s for s in sources}
+    found_terms = {n: set(terms(s.text)) for n, s in given.items()}
+    found_numbers = {n: numbers(s.text) for n, s in given.items()}
+    found_words = {n: word_set(s.text) for n, s in given.items()}
     parts = [citations(p) for p in split_answer(answer)]
     claims: list[Claim] = []
-    meaning_needed: list[int] = []  # claims whose words alone do not settle it
+    # Claims whose words alone do not settle it: (claim index, sources that may hold it).
+    meaning_needed: list[tuple[int, list[int]]] = []
     for text, cited in parts:
         if not text:
             continue
@@ -72,44 +95,66 @@ def check(
         if not cited:
             claims.append(Claim(text, (), False, 0.0, 0.0, "no citation"))
             continue
-        evidence = " ".join(given[n].text for n in known)
         own = [t for t in terms(text) if t not in asked_terms]
         # A sentence that adds nothing to the question ("Yes, within 30 days") is a claim
         # that the premise holds: all of it must be in the sources.
         premise = (asked_numbers, asked_words) if own else (set(), set())
         own = own or terms(text)
-        found = set(terms(evidence))
-        words = sum(t in found for t in own) / len(own) if own else 1.0
-        missing_numbers = sorted(numbers(text) - numbers(evidence) - premise[0])
-        # A name the cited source lacks is as wrong as a number it lacks.
-        evidence_words = word_set(evidence) | premise[1]
-        missing_names = sorted(w for w in names(text) if fold(w) not in evidence_words)
+        evidence: list[_Evidence] = []
+        for n in known:
+            share = sum(t in found_terms[n] for t in own) / len(own) if own else 1.0
+            lacking = sorted(numbers(text) - found_numbers[n] - premise[0])
+            if not lacking:
+                # A name the cited source lacks is as wrong as a number it lacks.
+                words_there = found_words[n] | premise[1]
+                lacking = sorted(w for w in names(text) if fold(w) not in words_there)
+            evidence.append(_Evidence(n, share, ", ".join(lacking)))
+        best_words = max((e.words for e in evidence), default=0.0)
         reason = ""
+        holding = [e for e in evidence if not e.missing]
         if unknown:
             reason = f"cites {', '.join(f'[{n}]' for n in unknown)}, which no source has"
-        elif missing_numbers:
-            reason = f"{', '.join(missing_numbers)} is not in the cited source"
-        elif missing_names:
-            reason = f"{', '.join(missing_names)} is not in the cited source"
-        elif words < limits.words:
-            meaning_needed.append(len(claims))
-        claims.append(Claim(text, tuple(known), not reason, words, 0.0, reason))
+        elif not holding:
+            reason = f"{evidence[0].missing} is not in the cited source"
+        elif idle := [e.n for e in evidence if e.words < IDLE_WORDS] if len(known) > 1 else []:
+            reason = f"{', '.join(f'[{n}]' for n in idle)} supports nothing in it"
+        elif support := [e for e in holding if e.words >= limits.words]:
+            reason = _negation(text, given[support[0].n])
+        else:
+            meaning_needed.append((len(claims), [e.n for e in holding]))
+        claims.append(Claim(text, tuple(known), not reason, best_words, 0.0, reason))
     if meaning_needed:
         # Embedding is the slow part: only for claims the words leave in doubt.
         pieces = {
             n: [s.text[a:b] for a, b in sentences(s.text)] or [s.text] for n, s in given.items()
         }
-        wanted = [claims[i].text for i in meaning_needed]
-        pool = sorted({t for i in meaning_needed for n in claims[i].cited for t in pieces[n]})
+        wanted = [claims[i].text for i, _ in meaning_needed]
+        pool = sorted({t for _, ns in meaning_needed for n in ns for t in pieces[n]})
         vectors = embedder.embed([*wanted, *pool])
         pool_vectors = dict(zip(pool, vectors[len(wanted) :], strict=True))
-        for i, vector in zip(meaning_needed, vectors[: len(wanted)], strict=True):
+        for (i, holders), vector in zip(meaning_needed, vectors[: len(wanted)], strict=True):
             claim = claims[i]
-            candidates = [pool_vectors[t] for n in claim.cited for t in pieces[n]]
-            meaning = float(np.max(np.stack(candidates) @ vector)) if candidates else 0.0
-            supported = meaning >= limits.meaning
-            reason = "" if supported else "the cited source does not say this"
+            scored = [(float(pool_vectors[t] @ vector), t) for n in holders for t in pieces[n]]
+            meaning, closest = max(scored) if scored else (0.0, "")
+            reason = "" if meaning >= limits.meaning else "the cited source does not say this"
+            if not reason and negated(claim.text) != negated(closest):
+                reason = "it negates what the cited source states"
             claims[i] = dataclasses.replace(
-                claim, meaning=meaning, supported=supported, reason=reason
+                claim, meaning=meaning, supported=not reason, reason=reason
             )
     return claims
+
+
+def _negation(claim: str, source: Source) -> str:
+    """Why ``claim`` contradicts ``source`` (it negates the sentence that holds most of its
+    terms, or that sentence negates it), or ``""``."""
+    wanted = set(terms(claim))
+    best, overlap = "", -1
+    for a, b in sentences(source.text) or [(0, len(source.text))]:
+        sentence = source.text[a:b]
+        shared = len(wanted & set(terms(sentence)))
+        if shared > overlap:
+            best, overlap = sentence, shared
+    if negated(claim) != negated(best):
+        return "it negates what the cited source states"
+    return ""
