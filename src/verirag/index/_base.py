@@ -49,12 +49,12 @@ def check_filters(metadata: Any) -> dict[str, Any] | None:
         if isinstance(value, dict):
             if not value or not value.keys() <= _RANGE_KEYS:
                 raise InvalidInput(
-                    f"a range on {key} takes gte, gt, lte and lt, not {sorted(value)}"
+                    f"a range on meta.{key} takes gte, gt, lte and lt, not {sorted(value)}"
                 )
             bounds = list(value.values())
             numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in bounds)
             if not numbers and not all(isinstance(v, str) for v in bounds):
-                raise InvalidInput(f"a range on {key} is over numbers or over dates")
+                raise InvalidInput(f"a range on meta.{key} is over numbers or over dates")
         elif isinstance(value, list):
             if not value or not all(isinstance(v, _SCALARS) for v in value):
                 raise InvalidInput(f"{key}: a list filter needs strings, integers or booleans")
