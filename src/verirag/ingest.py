@@ -160,7 +160,9 @@ def discover(
 
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        if any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in path.parts):
+            fail(str(given), given, f"file name longer than {MAX_NAME_BYTES} bytes")
+        elif path.is_dir():
             root = path.resolve()
             for folder, dirs, files in os.walk(root, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))

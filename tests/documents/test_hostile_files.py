@@ -77,3 +77,11 @@ def test_time_and_memory_caps_skip_the_file_not_the_batch(tmp_path: Path) -> Non
             reasons = {o.doc_id: o.reason or "" for o in report.failed}
             assert list(reasons) == [over] and cap in reasons[over], reasons
             assert report["a-good.md"].status is report["z-good.md"].status is Status.NEW
+
+
+def test_a_name_too_long_for_any_file_system_is_a_bad_file(tmp_path: Path) -> None:
+    good = write(tmp_path / "docs", "good.md", GOOD)
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        report = kb.ingest(tmp_path / ("x" * 300 + ".md"), good)
+        assert report.failed[0].reason == "file name longer than 255 bytes"
+        assert report["good.md"].status is Status.NEW
