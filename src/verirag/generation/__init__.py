@@ -170,12 +170,19 @@ def answer(
         given = {source.n for source in sources}
         claims = [
             Claim(text, tuple(n for n in cited if n in given), True, 0.0, 0.0, "not checked")
-            for text, cited in map(citations, split_answer(generation.text))
+            for text, cited in map(citations, generation.parts or split_answer(generation.text))
             if text
         ]
     else:
         claims = (
-            check(generation.text, sources, embedder, thresholds, question=question)
+            check(
+                generation.text,
+                sources,
+                embedder,
+                thresholds,
+                question=question,
+                parts=generation.parts,
+            )
             if generation.text
             else []
         )

@@ -73,6 +73,9 @@ class Generation:
     tokens_in: int = 0
     tokens_out: int = 0
     prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages, when any
+    # The answer's sentences, each with its markers, when the generator knows where they end
+    # (the extractive one quotes fragments that need not end in a full stop).
+    parts: list[str] = field(default_factory=list)
 
 
 TokenSink = Callable[[str], None]

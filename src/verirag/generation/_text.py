@@ -251,7 +251,7 @@ _INSTRUCTION = re.compile(
     r"|^\s*(?:please\s+)?(?:say|answer|reply|respond|output|print|write)\b[^.]{0,30}"
     r"(?:[\"'\u201c]|\bthat\b|\bwith\b|\bonly\b)"
     r"|\b(?:the\s+)?only\s+correct\s+answer\b"
-    r"|\b(?:assistant|ai|model|chatbot|language\s+model)s?\b[^.]{0,30}\b(?:must|should|will)\b"
+    r"|\b(?:as\s+an?\s+)?(?:ai|language\s+model|assistant)\b,?\s+you\s+(?:must|should)\b"
     r"|\bsystem\s+prompt\b|\bnew\s+instructions?\b"
     # Prompt structure forged in a document (made inert by ``inert``, still not an answer).
     r"|[<\u2039]\s*/?\s*(?:sources?|question|system|user|assistant)\b"

@@ -172,10 +172,11 @@ class ExtractiveGenerator:
         # Whether a sentence answers at all is judged on what it says, not on where its
         # passage ranked.
         picked = [s for s in self.rank(question, sources) if s.score - s.prior >= self.min_score]
-        text = " ".join(f"{s.text} [{s.source}]" for s in picked[: self.max_sentences])
+        parts = [f"{s.text} [{s.source}]" for s in picked[: self.max_sentences]]
+        text = " ".join(parts)
         if on_token is not None and text:
             on_token(text)
-        return Generation(text=text, model=self.model_id)
+        return Generation(text=text, model=self.model_id, parts=parts)
 
 
 def _superseded(question: str, kind: AnswerKind, sources: Sequence[Source]) -> set[str]:

@@ -68,13 +68,15 @@ def check(
     thresholds: Thresholds | None = None,
     *,
     question: str = "",
+    parts: Sequence[str] = (),
 ) -> list[Claim]:
     """A :class:`Claim` per answer sentence. Supported means: it cites only given sources,
     one cited source *on its own* holds every number and name in it and enough of its terms
     (or its meaning), no cited source is idle (supports nothing in it), and it does not
     negate what its source states. What the sentence repeats from ``question`` is the
     asker's premise, not a claim of the source ("Norway won the most medals at the 2018
-    Games [3]" when [3] never names the year the question did), so it is not looked for."""
+    Games [3]" when [3] never names the year the question did), so it is not looked for.
+    ``parts``: the answer's sentences as the generator made them (else they are split)."""
     limits = thresholds or Thresholds()
     asked_terms = set(terms(question))
     asked_numbers = numbers(question)
@@ -83,11 +85,11 @@ def check(
     found_terms = {n: set(terms(s.text)) for n, s in given.items()}
     found_numbers = {n: numbers(s.text) for n, s in given.items()}
     found_words = {n: word_set(s.text) for n, s in given.items()}
-    parts = [citations(p) for p in split_answer(answer)]
+    said = [citations(p) for p in (parts or split_answer(answer))]
     claims: list[Claim] = []
     # Claims whose words alone do not settle it: (claim index, sources that may hold it).
     meaning_needed: list[tuple[int, list[int]]] = []
-    for text, cited in parts:
+    for text, cited in said:
         if not text:
             continue
         unknown = [n for n in cited if n not in given]
@@ -148,6 +150,8 @@ def check(
 def _negation(claim: str, source: Source) -> str:
     """Why ``claim`` contradicts ``source`` (it negates the sentence that holds most of its
     terms, or that sentence negates it), or ``""``."""
+    if " ".join(claim.split()).rstrip(".") in " ".join(source.text.split()):
+        return ""  # a quote says what its source says
     wanted = set(terms(claim))
     best, overlap = "", -1
     for a, b in sentences(source.text) or [(0, len(source.text))]:
