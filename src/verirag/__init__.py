@@ -6,6 +6,7 @@ from verirag.catalog import DocumentInfo, StoredChunk, VersionInfo
 from verirag.chunking import Chunk, Chunker
 from verirag.config import Config
 from verirag.documents import ParsedDocument, ParseError, parse
+from verirag.errors import Forbidden, InvalidInput, NotFound, VeriragError
 from verirag.generation import Answer, Claim, GenerationError, Source
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
@@ -22,11 +23,14 @@ __all__ = [
     "Claim",
     "Config",
     "DocumentInfo",
+    "Forbidden",
     "Fusion",
     "GenerationError",
     "IngestReport",
+    "InvalidInput",
     "KnowledgeBase",
     "Mode",
+    "NotFound",
     "Outcome",
     "ParseError",
     "ParsedDocument",
@@ -37,6 +41,7 @@ __all__ = [
     "Status",
     "StoredChunk",
     "TextRecord",
+    "VeriragError",
     "VersionInfo",
     "__version__",
     "parse",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from verirag.errors import NotFound
+
 PUBLIC = "public"
 
 
@@ -72,9 +74,9 @@ def local(groups: Sequence[str] | None = None) -> Principal:
     return Principal("local", "local", tuple(groups))
 
 
-def not_found(doc_id: str, version: int | None = None) -> KeyError:
+def not_found(doc_id: str, version: int | None = None) -> NotFound:
     """The one answer for a document (or version) that is missing *or* forbidden: the same
     message either way, so nothing reveals that a restricted one exists."""
     if version is None:
-        return KeyError(f"no document {doc_id!r}")
-    return KeyError(f"no version {version} of {doc_id!r}")
+        return NotFound(f"no document {doc_id!r}")
+    return NotFound(f"no version {version} of {doc_id!r}")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from verirag.catalog import schema as s
+from verirag.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class AuditLog:
                 select(s.answers).where(s.answers.c.answer_id == answer_id)
             ).one_or_none()
         if row is None:
-            raise KeyError(f"no answer {answer_id!r} in the audit trail")
+            raise NotFound(f"no answer {answer_id!r} in the audit trail")
         return AuditRecord(**row._asdict())
 
     def records(

@@ -29,7 +29,7 @@ from verirag.embedding import (
     load_embedder,
 )
 from verirag.embedding._base import Vectors
-from verirag.errors import InvalidInput
+from verirag.errors import InvalidInput, NotFound
 from verirag.evaluation.qa import QA, QARun, evaluate_qa
 from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
@@ -178,7 +178,7 @@ class KnowledgeBase:
         """Tombstone a document: it leaves search; its history stays."""
         removed = self.catalog.remove(doc_id)
         if removed is None:
-            raise KeyError(f"{doc_id} is not a live document")
+            raise NotFound(f"{doc_id} is not a live document")
         self.sync_index()
         return Outcome(doc_id, Status.REMOVED, "", version=removed.version)
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from verirag.catalog import schema as s
+from verirag.errors import NotFound
 from verirag.evaluation.qa import QARun
 
 
@@ -65,7 +66,7 @@ class EvalRuns:
                 select(s.eval_runs).where(s.eval_runs.c.run_id == run_id)
             ).one_or_none()
         if row is None:
-            raise KeyError(f"no evaluation run {run_id!r}")
+            raise NotFound(f"no evaluation run {run_id!r}")
         return StoredRun(**row._asdict())
 
     def runs(self, *, limit: int = 50, principal: str | None = None) -> list[StoredRun]:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from verirag.access import LOCAL, Principal
 from verirag.config import MAX_QUERY_CHARS
-from verirag.errors import InvalidInput
+from verirag.errors import Forbidden, InvalidInput, NotFound
 from verirag.evaluation.qa import QA
 from verirag.generation import GenerationError
 from verirag.ingest import IngestReport
@@ -31,7 +31,7 @@ from verirag.server.guard import KeylessGuard
 from verirag.server.keys import KeyStore
 from verirag.server.mcp import build_mcp
 from verirag.server.metrics import CONTENT_TYPE, Metrics
-from verirag.server.service import Forbidden, Service, search_json
+from verirag.server.service import Service, search_json
 
 MAX_BODY_MB = 50
 
@@ -148,8 +148,9 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
         metrics.latency.labels(path).observe(time.perf_counter() - started)
         return response
 
+    # By type: a built-in KeyError from a bug is a 500 with its traceback, never a 404.
     for error, status in (
-        (KeyError, 404),
+        (NotFound, 404),
         (InvalidInput, 422),
         (ValueError, 400),
         (Forbidden, 403),
@@ -338,7 +339,7 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
 
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        message = str(exc)
         return JSONResponse({"detail": message}, status_code=status)
 
     return handle

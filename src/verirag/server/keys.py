@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 
 from verirag.access import LOCAL, PUBLIC, Principal
 from verirag.catalog import schema as s
+from verirag.errors import NotFound
 
 __all__ = ["LOCAL", "KeyInfo", "KeyStore", "Principal"]
 
@@ -101,4 +102,4 @@ class KeyStore:
                 .values(revoked_at=time.time())
             )
         if done.rowcount == 0:
-            raise KeyError(f"no active key {key_id!r}")
+            raise NotFound(f"no active key {key_id!r}")

@@ -17,6 +17,7 @@ from typing import Any
 from verirag.access import Principal
 from verirag.audit import AuditRecord
 from verirag.catalog import DocumentInfo, VersionInfo
+from verirag.errors import Forbidden, NotFound
 from verirag.evaluation.qa import QA
 from verirag.generation import Answer
 from verirag.generation._base import TokenSink
@@ -25,10 +26,6 @@ from verirag.kb import KnowledgeBase
 from verirag.results import AsOf, SearchResult
 
 UPLOADS = "uploads"
-
-
-class Forbidden(PermissionError):
-    """The principal may not do this (only admins manage documents and keys)."""
 
 
 class Service:
@@ -137,7 +134,7 @@ class Service:
         with self.locked() as kb:
             record = kb.audit.get(answer_id)
         if not who.owns(record.principal):
-            raise KeyError(f"no answer {answer_id!r} in the audit trail")
+            raise NotFound(f"no answer {answer_id!r} in the audit trail")
         return record
 
     # -- evaluation runs --------------------------------------------------------------
@@ -159,7 +156,7 @@ class Service:
         with self.locked() as kb:
             run = kb.eval_runs.get(run_id)
         if not who.owns(run.principal):
-            raise KeyError(f"no evaluation run {run_id!r}")
+            raise NotFound(f"no evaluation run {run_id!r}")
         return run.to_json()
 
     # -- managing documents (admins) --------------------------------------------------
