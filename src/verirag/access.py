@@ -32,13 +32,6 @@ def may_read(groups: Sequence[str] | None, access: Sequence[str]) -> bool:
     return groups is None or bool(set(access) & set(groups))
 
 
-def may_read_version(
-    groups: Sequence[str] | None, version_access: Sequence[str], doc_access: Sequence[str]
-) -> bool:
-    """The rule: the version's own access and the document's current access both admit."""
-    return may_read(groups, version_access) and may_read(groups, doc_access)
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a request runs as. ``id`` owns records (answers, evaluation runs) and is unique:
@@ -55,9 +48,6 @@ class Principal:
 
     def sees(self, access: Sequence[str]) -> bool:
         return may_read(self.groups, access)
-
-    def reads(self, version_access: Sequence[str], doc_access: Sequence[str]) -> bool:
-        return may_read_version(self.groups, version_access, doc_access)
 
     def owns(self, owner: str | None) -> bool:
         """Whether a record owned by ``owner`` is this principal's to read (admins: all)."""

@@ -180,11 +180,8 @@ def discover(
                         Source(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
                     )
         elif path.is_file():
-            file = path.absolute()
-            reason = _not_a_file(file, None, follow_symlinks)
-            if reason is not None:
-                fail(prefix + file.name, path, reason)
-            elif documents.supported(file.name):
+            file = path.absolute()  # a regular file, or a link to one: named, so followed
+            if documents.supported(file.name):
                 sources.append(
                     Source(
                         prefix + file.name, file.as_uri(), file.name, path=file, sidecar=sidecars

@@ -297,14 +297,15 @@ class KnowledgeBase:
             if on_embed is not None:
                 on_embed(done, total)
 
-        for row in self.catalog.index_rows_since(since):
+        access = self.catalog.access_since(since)
+        for row in self.catalog.index_rows_since(since, {d: now for d, (now, _) in access.items()}):
             rows.append(row)
             if len(rows) >= batch:
                 flush()
         if rows:
             flush()
         # Restricting a document restricts its older versions too (verirag.access).
-        for doc_id, (now, then) in self.catalog.access_since(since).items():
+        for doc_id, (now, then) in access.items():
             if then is not None and sorted(then) != sorted(now):
                 index.relabel(doc_id, now)
         for doc_id, version, valid_to in self.catalog.closed_since(since):

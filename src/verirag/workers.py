@@ -134,9 +134,7 @@ class ParsePool:
         return self._started().schedule(parse_and_chunk, args, timeout=self.timeout_s)
 
     def result(self, future: Any) -> Parsed | Failed:
-        return self._result(future)
-
-    def _result(self, future: Any) -> Parsed | Failed:
+        """What :meth:`submit`'s job gave: the parse, or why it failed."""
         try:
             parsed: Parsed = future.result()
             return parsed

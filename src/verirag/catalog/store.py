@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -448,6 +448,16 @@ class Catalog:
             raise not_found(doc_id)
         return access
 
+    def _readable_version(self, doc_id: str, version: int, groups: Sequence[str] | None) -> None:
+        """:meth:`version`'s check without reading the version's text."""
+        self._readable_doc(doc_id, groups)
+        v = s.versions
+        query = select(v.c.access).where(v.c.doc_id == doc_id, v.c.version == version)
+        with self.engine.connect() as conn:
+            access = conn.execute(query).scalar_one_or_none()
+        if access is None or not may_read(groups, access):
+            raise not_found(doc_id, version)
+
     def history(self, doc_id: str, *, groups: Sequence[str] | None = None) -> list[VersionInfo]:
         """The versions of ``doc_id`` that ``groups`` may read, oldest first."""
         self._readable_doc(doc_id, groups)
@@ -473,11 +483,9 @@ class Catalog:
             raise not_found(doc_id, version)
         return _version(row._mapping, row.text)
 
-    def previous(
-        self, doc_id: str, version: int, *, groups: Sequence[str] | None = None
-    ) -> VersionInfo | None:
-        """The content version (with its text) that ``version`` of ``doc_id`` replaced;
-        ``None`` if there is none, or if ``groups`` may not read it or the document."""
+    def previous(self, doc_id: str, version: int) -> VersionInfo | None:
+        """The content version (with its text) that ``version`` of ``doc_id`` replaced
+        (unfiltered: its ``access`` says who may be shown it)."""
         v = s.versions
         query = (
             select(*_VERSION_COLUMNS, v.c.text)
@@ -487,17 +495,13 @@ class Catalog:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or not may_read(groups, row.access):
-            return None
-        if groups is not None and not may_read(groups, self.doc_access(doc_id) or []):
-            return None
-        return _version(row._mapping, row.text)
+        return None if row is None else _version(row._mapping, row.text)
 
     def chunks(
         self, doc_id: str, version: int, *, groups: Sequence[str] | None = None
     ) -> list[StoredChunk]:
         if groups is not None:
-            self.version(doc_id, version, groups=groups)  # readable, or the same KeyError
+            self._readable_version(doc_id, version, groups)
         vc, c = s.version_chunks, s.chunks
         query = (
             select(vc, c.c.text, c.c.n_tokens)
@@ -530,9 +534,14 @@ class Catalog:
             then = {r.doc_id: list(r.access) for r in conn.execute(then_query)}  # last wins
         return {doc_id: (access, then.get(doc_id)) for doc_id, access in now.items()}
 
-    def index_rows_since(self, seq: int) -> Iterator[IndexRow]:
-        """Chunks of the content versions committed after ``seq``, for the index to add."""
-        doc_access = {doc_id: now for doc_id, (now, _) in self.access_since(seq).items()}
+    def index_rows_since(
+        self, seq: int, doc_access: Mapping[str, list[str]] | None = None
+    ) -> Iterator[IndexRow]:
+        """Chunks of the content versions committed after ``seq``, for the index to add;
+        ``doc_access``: each touched document's current access, if the caller has it already
+        (from :meth:`access_since`)."""
+        if doc_access is None:
+            doc_access = {doc_id: now for doc_id, (now, _) in self.access_since(seq).items()}
         v, vc, c = s.versions, s.version_chunks, s.chunks
         query = (
             select(

@@ -46,10 +46,9 @@ def _check_unzipped_size(data: bytes) -> None:
             "MB): a zip bomb?"
         )
     for m in members:
-        if m.file_size > 10 * 2**20 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise ParseError(
-                f"{m.filename} inflates {m.file_size // max(m.compress_size, 1)}x: a zip bomb?"
-            )
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > 10 * 2**20 and ratio > MAX_RATIO:
+            raise ParseError(f"{m.filename} inflates {int(ratio)}x: a zip bomb?")
 
 
 class DocxParser:

@@ -49,6 +49,7 @@ def split_answer(answer: str) -> list[str]:
     return [part.strip() for part in _ANSWER_SENTENCE.split(answer.strip()) if part.strip()]
 
 
+NEGATES = "it negates what the cited source states"
 IDLE_WORDS = 0.3  # a cited source holding less of a claim's terms supports nothing in it
 
 
@@ -140,7 +141,7 @@ def check(
             meaning, closest = max(scored) if scored else (0.0, "")
             reason = "" if meaning >= limits.meaning else "the cited source does not say this"
             if not reason and negated(claim.text) != negated(closest):
-                reason = "it negates what the cited source states"
+                reason = NEGATES
             claims[i] = dataclasses.replace(
                 claim, meaning=meaning, supported=not reason, reason=reason
             )
@@ -159,6 +160,4 @@ def _negation(claim: str, source: Source) -> str:
         shared = len(wanted & set(terms(sentence)))
         if shared > overlap:
             best, overlap = sentence, shared
-    if negated(claim) != negated(best):
-        return "it negates what the cited source states"
-    return ""
+    return NEGATES if negated(claim) != negated(best) else ""

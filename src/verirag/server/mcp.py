@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from verirag.errors import NotFound
 from verirag.server.keys import Principal
 from verirag.server.service import Service, search_json
 
@@ -34,8 +35,8 @@ def _explained(tool: Callable[P, T]) -> Callable[P, T]:
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return tool(*args, **kwargs)
-        except KeyError as exc:
-            raise ToolError(str(exc.args[0]) if exc.args else "not found") from None
+        except NotFound as exc:
+            raise ToolError(str(exc)) from None
         except (ValueError, PermissionError) as exc:
             raise ToolError(str(exc)) from None
 
