@@ -21,7 +21,7 @@ from _common import DATA
 
 from verirag.embedding import load_embedder
 from verirag.generation import Source, Thresholds, check
-from verirag.generation._text import sentences
+from verirag.text import sentences
 
 
 def source(text: str) -> Source:

@@ -15,7 +15,8 @@ import atheris
 
 with atheris.instrument_imports():
     from verirag import documents
-    from verirag.chunking import Chunker, load_tokenizer
+    from verirag.chunking import Chunker
+    from verirag.text import load_tokenizer
 
 NAMES = ["a.md", "a.txt", "a.html", "a.pdf", "a.docx", "a.py", "a.js", "a.csv", "a.json", "a.jsonl"]
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
-from verirag.chunking import SPECIAL_TOKENS, Chunker, load_tokenizer, sentence_spans
+from verirag.chunking import Chunker
 from verirag.documents import parse
+from verirag.text import SPECIAL_TOKENS, load_tokenizer, sentence_spans
 
 TOKENIZER = load_tokenizer()
 

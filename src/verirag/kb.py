@@ -34,7 +34,6 @@ from verirag.evaluation.qa import QA, QARun, evaluate_qa
 from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
-from verirag.generation._text import replaced
 from verirag.index import OPEN, Index, IndexPoint, Scope, check_filters, open_index
 from verirag.ingest import (
     SIDECAR_SUFFIX,
@@ -51,6 +50,7 @@ from verirag.ingest import (
 )
 from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
 from verirag.retrieval import Retriever, SearchOptions, load_reranker
+from verirag.text import replaced
 from verirag.workers import ChunkerSpec, ParsePool
 
 DEFAULT_PATH = ".verirag"

@@ -20,8 +20,9 @@ from typing import Any
 import pebble
 
 from verirag import documents
-from verirag.chunking import Chunk, Chunker, FixedChunker, load_tokenizer
+from verirag.chunking import Chunk, Chunker, FixedChunker
 from verirag.documents._base import stem
+from verirag.text import load_tokenizer
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from tests.conftest import write
 from verirag import KnowledgeBase
 from verirag.embedding import load_embedder
 from verirag.generation import Source, check
-from verirag.generation._text import inert, is_instruction
+from verirag.generation.cues import inert, is_instruction
 from verirag.generation.prompt import messages
 
 REFUND = "Refunds are granted within 30 days of purchase. Refunds go to the original card."

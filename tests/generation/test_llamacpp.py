@@ -42,7 +42,7 @@ def test_a_wrong_checksum_or_a_missing_file_is_refused(tmp_path: Path) -> None:
 
 def test_the_grammar_holds_a_small_model_to_cited_sentences() -> None:
     from verirag.generation import Source, split_answer
-    from verirag.generation._text import citations
+    from verirag.generation.cues import citations
 
     texts = [
         "Items can be returned within 30 days of delivery.",

@@ -6,8 +6,8 @@ import pytest
 
 from verirag.embedding import load_embedder
 from verirag.generation import Source, assemble, check, split_answer
-from verirag.generation._text import replaced
 from verirag.results import SearchResult
+from verirag.text import replaced
 
 REFUND = (
     "Customers can return unused items within thirty days of delivery for a full refund. "

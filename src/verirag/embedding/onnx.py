@@ -58,7 +58,7 @@ class OnnxEmbedder:
 
     @classmethod
     def minilm(cls, *, threads: int | None = None) -> OnnxEmbedder:
-        from verirag.chunking import minilm_tokenizer_path
+        from verirag.text import minilm_tokenizer_path
 
         return cls(
             minilm_model_path(), minilm_tokenizer_path(), model_id=MINILM_ID, threads=threads

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from verirag.catalog import StoredChunk
 from verirag.generation import GenerationError, Generator, Source
-from verirag.generation._text import sentences
+from verirag.text import sentences
 
 if TYPE_CHECKING:
     from verirag.kb import KnowledgeBase

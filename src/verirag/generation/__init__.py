@@ -17,8 +17,8 @@ from typing import Any
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Generator, Source, TokenSink
-from verirag.generation._text import citations
 from verirag.generation.context import Edits, assemble
+from verirag.generation.cues import citations
 from verirag.generation.extractive import ExtractiveGenerator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
 from verirag.results import SearchResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from verirag.generation._base import Source
-from verirag.generation._text import inert
+from verirag.generation.cues import inert
 from verirag.results import SearchResult
 
 Edits = Callable[[str, int], Sequence[tuple[str, str]]]

@@ -24,16 +24,9 @@ import numpy as np
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
-from verirag.generation._text import (
-    AnswerKind,
-    anchors,
-    answer_candidates,
-    answer_kind,
-    is_instruction,
-    sentences,
-    terms,
-)
+from verirag.generation.cues import AnswerKind, answer_candidates, answer_kind, is_instruction
 from verirag.retrieval.rerank import Reranker
+from verirag.text import anchors, sentences, terms
 
 
 @dataclass(frozen=True, slots=True)

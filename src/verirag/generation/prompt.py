@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from verirag.generation._base import Source
-from verirag.generation._text import inert
+from verirag.generation.cues import inert
 
 SYSTEM = "\n".join(
     [

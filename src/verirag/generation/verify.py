@@ -10,16 +10,9 @@ from dataclasses import dataclass
 
 from verirag.embedding import Embedder
 from verirag.generation._base import Source
-from verirag.generation._text import (
-    citations,
-    fold,
-    names,
-    negated,
-    numbers,
-    sentences,
-    terms,
-)
-from verirag.generation._text import words as word_set
+from verirag.generation.cues import citations, negated
+from verirag.text import fold, names, numbers, sentences, terms
+from verirag.text import words as word_set
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word;
 # not after an initial ("U.S. Open", "J. Smith").

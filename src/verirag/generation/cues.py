@@ -1,134 +1,14 @@
-"""Sentences, content terms and answer-type cues shared by the extractive generator and the
-citation checker."""
+"""What generation reads in questions and documents: citation markers, the kind of answer a
+question asks for, and document text made inert (forged markers, delimiters, instructions)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from difflib import SequenceMatcher
 from enum import StrEnum
 
-import Stemmer
+from verirag.text.terms import NUMBER, STOPWORDS, WORD
 
-from verirag.chunking import sentence_spans
-
-_STEMMER = Stemmer.Stemmer("english")
-_WORD = re.compile(r"\w+")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "but",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "as",
-        "into",
-        "about",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "i",
-        "you",
-        "we",
-        "our",
-        "your",
-        "my",
-        "me",
-        "not",
-        "no",
-        "yes",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "may",
-        "might",
-        "has",
-        "have",
-        "had",
-        "if",
-        "so",
-        "such",
-        "any",
-        "all",
-        "each",
-        "other",
-        "also",
-        "more",
-        "most",
-    ]
-)
-# Snippet separators ("a · b", "a ... b", "a | b") end a sentence as a full stop does.
-_PIECES = re.compile(r"\s+[·•|]\s+|\s*\.\.\.+\s*|\s*…\s*|\s;\s")
 _CITATION = re.compile(r"\s*\[(\d+)\]")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of ``text`` (at least 4 characters each)."""
-    spans: list[tuple[int, int]] = []
-    for start, end in sentence_spans(text):
-        cursor = start
-        for sep in _PIECES.finditer(text, start, end):
-            spans.append((cursor, sep.start()))
-            cursor = sep.end()
-        spans.append((cursor, end))
-    return [(a, b) for a, b in spans if len(text[a:b].strip()) > 3]
-
-
-def fold(text: str) -> str:
-    """Lower case without accents ("Plíšková" -> "pliskova"), as the BM25 index folds text: a
-    name a model writes without its accents is the same name."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def terms(text: str) -> list[str]:
-    """Folded, stemmed words without stop words."""
-    words = _WORD.findall(fold(text))
-    return [t for t in _STEMMER.stemWords(words) if t not in STOPWORDS]
 
 
 def citations(sentence: str) -> tuple[str, list[int]]:
@@ -146,16 +26,7 @@ class AnswerKind(StrEnum):
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|(?:1[5-9]|20)\d\d)\b", re.I)
-_CAPITALISED = re.compile(r"\b[A-Z]\w*\b")
-_NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _NAME = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)*")
-YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
-ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.I)
-
-
-def anchors(text: str) -> tuple[set[str], set[str]]:
-    """The years and the ordinals ("93rd") a text names: what pins a question to one event."""
-    return set(YEAR.findall(text)), {m.lower() for m in ORDINAL.findall(text)}
 
 
 def answer_kind(question: str) -> AnswerKind:
@@ -183,9 +54,9 @@ def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str
             m.group().lower() for m in _DATE.finditer(sentence) if m.group().lower() not in asked
         }
     if kind is AnswerKind.NUMBER:
-        return {m.group() for m in _NUMBER.finditer(sentence) if m.group() not in question}
+        return {m.group() for m in NUMBER.finditer(sentence) if m.group() not in question}
     if kind is AnswerKind.NAME:
-        words = {w.lower() for w in _WORD.findall(question)}
+        words = {w.lower() for w in WORD.findall(question)}
         found = set()
         for match in _NAME.finditer(sentence):
             new = [
@@ -197,22 +68,6 @@ def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str
                 found.add(" ".join(new).strip(".,"))
         return found
     return set()
-
-
-def names(text: str) -> set[str]:
-    """Capitalised words inside a sentence (not its first word): usually names."""
-    first = _WORD.findall(text)[:1]  # capitalised only because it starts the sentence
-    return {m.group() for m in _CAPITALISED.finditer(text)} - set(first)
-
-
-def words(text: str) -> set[str]:
-    """Every word, folded."""
-    return set(_WORD.findall(fold(text)))
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers as written, without thousands separators or a trailing full stop."""
-    return {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -264,15 +119,3 @@ def is_instruction(sentence: str) -> bool:
     """Whether ``sentence`` is addressed to the reader as an instruction ("ignore previous
     instructions", "you must answer ...", "say 'PWNED'")."""
     return bool(_INSTRUCTION.search(sentence))
-
-
-def replaced(old: str, new: str) -> list[tuple[str, str]]:
-    """Where ``new`` rewrote ``old``: runs of sentences, each with what replaced it (sentences
-    only added or only removed are left out: nothing was said instead of them)."""
-    a = [" ".join(old[x:y].split()) for x, y in sentences(old)]
-    b = [" ".join(new[x:y].split()) for x, y in sentences(new)]
-    return [
-        (" ".join(a[i1:i2]), " ".join(b[j1:j2]))
-        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b).get_opcodes()
-        if tag == "replace"
-    ]
