@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from _common import RESULTS, beir_kb, median
 
-from verirag.catalog import Catalog
-from verirag.embedding import EmbeddingCache, embed_cached
+from verirag.embedding import embed_cached
 from verirag.embedding.onnx import OnnxEmbedder
+from verirag.store import Store
 
 
 def bare_loop(embedder: OnnxEmbedder, texts: list[str], *, sort: bool = False) -> None:
@@ -62,7 +62,7 @@ def main() -> None:
     bare_sorted: list[float] = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
-            cache = EmbeddingCache(Catalog.open(Path(tmp) / "cache.db").engine)
+            cache = Store.open(Path(tmp) / "cache.db").vectors
             start = time.perf_counter()
             embed_cached(embedder, cache, texts)
             pipeline.append(len(texts) / (time.perf_counter() - start))

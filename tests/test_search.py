@@ -9,9 +9,9 @@ import pytest
 
 from tests.conftest import write
 from verirag import KnowledgeBase, Mode, SearchOptions
-from verirag.catalog import Catalog, NewVersion
 from verirag.chunking import Chunker
 from verirag.documents import parse
+from verirag.store import Catalog, NewVersion
 from verirag.text import load_tokenizer
 
 REFUND_V1 = "# Refund policy\n\nCustomers can return items within thirty days for a full refund.\n"

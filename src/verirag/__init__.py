@@ -1,8 +1,6 @@
 """verirag: answers from your own documents, citing the exact document, section and version."""
 
 from verirag.access import Principal
-from verirag.audit import AuditRecord
-from verirag.catalog import DocumentInfo, StoredChunk, VersionInfo
 from verirag.chunking import Chunk, Chunker
 from verirag.config import Config
 from verirag.documents import ParsedDocument, ParseError, parse
@@ -12,6 +10,7 @@ from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
 from verirag.results import SearchResult
 from verirag.retrieval import Fusion, Mode, SearchOptions
+from verirag.store import AuditRecord, DocumentInfo, StoredChunk, VersionInfo
 
 __version__ = "0.1.0"
 

@@ -1106,10 +1106,10 @@ def serve(
     (/mcp/) and Prometheus metrics (/metrics). Without API keys it binds to 127.0.0.1 only."""
     import uvicorn
 
-    from verirag.server import KeyStore, create_app
+    from verirag.server import create_app
 
     kb = _open()
-    if not KeyStore(kb.catalog.engine).active() and host not in LOOPBACK:
+    if not kb.keys.active() and host not in LOOPBACK:
         err.print(
             f"[yellow]No API keys: every request would run as admin, so binding to 127.0.0.1 "
             f"instead of {host}. Create one with `verirag keys create NAME --admin`.[/yellow]"
@@ -1154,21 +1154,19 @@ def keys_create(
 ) -> None:
     """A new API key; it is printed once and only its hash is stored. A key reads public
     documents and those of its groups; an admin key reads all and manages documents and keys."""
-    from verirag.server import KeyStore
 
     with _open() as kb:
-        token = KeyStore(kb.catalog.engine).create(name, group or [], admin=admin)
+        token = kb.keys.create(name, group or [], admin=admin)
     out.print(token)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key: id, name, groups, admin, created, revoked."""
-    from verirag.server import KeyStore
 
     table = Table("id", "name", "groups", "admin", "created", "revoked")
     with _open() as kb:
-        for k in KeyStore(kb.catalog.engine).all():
+        for k in kb.keys.all():
             table.add_row(
                 k.key_id,
                 k.name,
@@ -1183,11 +1181,10 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="key id (see keys list)")]) -> None:
     """Revoke a key: requests carrying it are refused from now on."""
-    from verirag.server import KeyStore
 
     with _open() as kb:
         try:
-            KeyStore(kb.catalog.engine).revoke(key_id)
+            kb.keys.revoke(key_id)
         except KeyError as exc:
             err.print(f"[red]{exc.args[0]}[/red]")
             raise typer.Exit(1) from None

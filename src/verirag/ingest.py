@@ -25,7 +25,7 @@ from pydantic_core import to_jsonable_python
 
 from verirag import documents
 from verirag.access import PUBLIC
-from verirag.catalog import Catalog, CurrentState, NewVersion
+from verirag.store import Catalog, CurrentState, NewVersion
 from verirag.workers import Failed, Job, ParsePool
 
 SIDECAR_SUFFIX = ".verirag.toml"

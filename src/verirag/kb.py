@@ -17,21 +17,17 @@ from types import TracebackType
 from typing import Any
 
 from verirag.access import may_read, normalise
-from verirag.audit import AuditLog, AuditRecord
-from verirag.catalog import Catalog, DocumentInfo, IndexRow, StoredChunk, VersionInfo
 from verirag.chunking import Chunker, embedded_text
 from verirag.config import CATALOG_FILE, INDEX_DIR, MAX_QUERY_CHARS, MAX_QUERY_TOKENS, Config
 from verirag.embedding import (
     CachedEmbedder,
     Embedder,
-    EmbeddingCache,
+    Vectors,
     embed_cached,
     load_embedder,
 )
-from verirag.embedding._base import Vectors
 from verirag.errors import InvalidInput, NotFound
 from verirag.evaluation.qa import QA, QARun, evaluate_qa
-from verirag.evaluation.runs import EvalRuns
 from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
 from verirag.index import OPEN, Index, IndexPoint, Scope, check_filters, open_index
@@ -50,6 +46,17 @@ from verirag.ingest import (
 )
 from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
 from verirag.retrieval import Retriever, SearchOptions, load_reranker
+from verirag.store import (
+    AuditLog,
+    AuditRecord,
+    DocumentInfo,
+    EvalRuns,
+    IndexRow,
+    KeyStore,
+    Store,
+    StoredChunk,
+    VersionInfo,
+)
 from verirag.text import replaced
 from verirag.workers import ChunkerSpec, ParsePool
 
@@ -81,8 +88,9 @@ class KnowledgeBase:
             self.config.save(self.path)
         else:
             self.config = stored
-        self.catalog = Catalog.open(self.path / CATALOG_FILE)
-        self.cache = EmbeddingCache(self.catalog.engine)
+        self.store = Store.open(self.path / CATALOG_FILE)
+        self.catalog = self.store.catalog
+        self.cache = self.store.vectors
         self._chunker: Chunker | None = None
         self._embedder: Embedder | None = None
         self._index: Index | None = None
@@ -406,7 +414,12 @@ class KnowledgeBase:
     @property
     def audit(self) -> AuditLog:
         """Every answer's trace (``ask`` records one per call)."""
-        return AuditLog(self.catalog.engine)
+        return self.store.audit
+
+    @property
+    def keys(self) -> KeyStore:
+        """The API keys of the HTTP server."""
+        return self.store.keys
 
     @property
     def _sentence_embedder(self) -> Embedder:
@@ -494,7 +507,7 @@ class KnowledgeBase:
     @property
     def eval_runs(self) -> EvalRuns:
         """Stored evaluation runs (``evaluate_qa`` adds one per call)."""
-        return EvalRuns(self.catalog.engine)
+        return self.store.runs
 
     def evaluate_qa(
         self,
@@ -595,7 +608,7 @@ class KnowledgeBase:
             self._index.close()
             self._index = None
         self._retriever = None
-        self.catalog.close()
+        self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from verirag.catalog import ChunkDetail
 from verirag.retrieval import ScoredChunk
+from verirag.store import ChunkDetail
 
 AsOf = datetime | float | str
 EmbedProgress = Callable[[int, int], None]  # (chunks done, chunks to do)

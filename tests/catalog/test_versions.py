@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import write
 from verirag import Config, KnowledgeBase, Status, TextRecord
-from verirag.catalog import schema
+from verirag.store import schema
 
 POLICY = "# Refunds\n\n## Window\n\nRefunds within 30 days.\n\n## Method\n\nTo the original card.\n"
 
@@ -44,7 +44,7 @@ def test_changed_content_makes_a_new_version_and_keeps_unchanged_chunks(
     assert old_chunks[1].chunk_id == new_chunks[1].chunk_id  # "Method" did not change
     assert old_chunks[0].chunk_id != new_chunks[0].chunk_id
     # The unchanged chunk is stored once and shared by both versions.
-    with kb.catalog.engine.connect() as conn:
+    with kb.store.db.engine.connect() as conn:
         rows = conn.execute(select(schema.chunks.c.chunk_id)).all()
     assert len(rows) == 3
     assert kb.check() == []

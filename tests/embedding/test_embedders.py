@@ -14,9 +14,9 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from verirag.catalog import Catalog
-from verirag.embedding import EmbeddingCache, embed_cached, load_embedder
+from verirag.embedding import embed_cached, load_embedder
 from verirag.embedding.openai import OpenAIEmbedder
+from verirag.store import Store
 
 MINILM = load_embedder("minilm")
 
@@ -39,7 +39,7 @@ def test_batching_and_padding_do_not_change_a_vector() -> None:
 
 
 def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
-    cache = EmbeddingCache(Catalog.open(tmp_path / "c.db").engine)
+    cache = Store.open(tmp_path / "c.db").vectors
     texts = ["alpha", "beta", "alpha"]
     first, fresh = embed_cached(MINILM, cache, texts)
     assert fresh == 2

@@ -16,7 +16,6 @@ import pytest
 from tests.conftest import SAMPLE
 from verirag import KnowledgeBase
 from verirag.generation.llamacpp import free_port
-from verirag.server import KeyStore
 
 SECRET = "Quillfeather"  # a word only the restricted document contains
 SALARIES = f"""# Salary bands
@@ -82,7 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with KnowledgeBase(path) as kb:
         kb.ingest(SAMPLE / "v1")
         kb.ingest(private, access=["hr"])
-        keys = KeyStore(kb.catalog.engine)
+        keys = kb.keys
         admin = keys.create("root", admin=True)
         hr = keys.create("hana", ["hr"])
         outsider = keys.create("otto")
@@ -136,7 +135,7 @@ def build_vault(root: Path) -> tuple[Path, dict[str, str], float]:
         kb.ingest(_put(docs / "private", "salaries.md", SALARIES), access=["hr"])
         # Asked by the owner at the command line (principal "local").
         kb.ask("What is the lockbox phrase for visitors?", principal="local")
-        keys = KeyStore(kb.catalog.engine)
+        keys = kb.keys
         tokens = {
             "admin": keys.create("root", admin=True),
             "hr": keys.create("hana", ["hr"]),

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from verirag import KnowledgeBase
-from verirag.catalog import schema as s
-from verirag.server import KeyStore, Principal
+from verirag import KnowledgeBase, Principal
+from verirag.store import schema as s
 
 
 def test_keys_are_stored_hashed_and_map_to_principals(kb: KnowledgeBase) -> None:
-    keys = KeyStore(kb.catalog.engine)
+    keys = kb.keys
     assert not keys.active()
     token = keys.create("hana", ["hr"])
     admin = keys.create("root", admin=True)
     assert keys.active()
-    with kb.catalog.engine.connect() as conn:
+    with kb.store.db.engine.connect() as conn:
         stored = conn.execute(select(s.api_keys)).all()
     assert all(token not in str(tuple(row)) for row in stored)
     hana_id, root_id = (f"key:{k.key_id}" for k in keys.all())
@@ -27,7 +26,7 @@ def test_keys_are_stored_hashed_and_map_to_principals(kb: KnowledgeBase) -> None
 
 
 def test_a_revoked_key_is_refused(kb: KnowledgeBase) -> None:
-    keys = KeyStore(kb.catalog.engine)
+    keys = kb.keys
     token = keys.create("otto")
     (info,) = keys.all()
     assert info.groups == ["public"]

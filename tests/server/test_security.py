@@ -16,7 +16,6 @@ from mcp.client.streamable_http import create_mcp_http_client, streamable_http_c
 
 from tests.server.conftest import RESTRICTED, Vault, start, stop
 from verirag import KnowledgeBase
-from verirag.server import KeyStore
 
 VAULT_QUESTION = "What is the vault code for the night shift?"
 LOCK_QUESTION = "What is the lockbox phrase for visitors?"
@@ -135,7 +134,7 @@ def test_h1_records_belong_to_the_key_id_not_its_name(vault: Vault) -> None:
 def test_c2_revoking_the_last_key_never_opens_the_server(tmp_path: Path) -> None:
     path = tmp_path / "kb"
     with KnowledgeBase(path) as kb:
-        token = KeyStore(kb.catalog.engine).create("root", admin=True)
+        token = kb.keys.create("root", admin=True)
     process, url, _ = start(path)
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as root:

@@ -1,4 +1,4 @@
-"""Embedding: a small Protocol, backends chosen by a spec string, and a vector cache.
+"""Embedding: a small Protocol, backends chosen by a spec string, embedding through the cache.
 
 Specs: ``minilm`` (default: all-MiniLM-L6-v2 int8 ONNX, no torch), ``st:NAME_OR_PATH``
 (any sentence-transformers model), ``openai:MODEL@BASE_URL`` (any OpenAI-compatible
@@ -8,17 +8,24 @@ embeddings endpoint; the key is read from ``$OPENAI_API_KEY`` or the variable na
 
 from __future__ import annotations
 
-from verirag.embedding._base import Embedder, normalise
-from verirag.embedding.cache import CachedEmbedder, EmbeddingCache, embed_cached, text_key
+from verirag.embedding._base import (
+    Embedder,
+    Vectors,
+    batches_longest_first,
+    normalise,
+    pad_encodings,
+)
+from verirag.embedding.cache import CachedEmbedder, embed_cached
 
 __all__ = [
     "CachedEmbedder",
     "Embedder",
-    "EmbeddingCache",
+    "Vectors",
+    "batches_longest_first",
     "embed_cached",
     "load_embedder",
     "normalise",
-    "text_key",
+    "pad_encodings",
 ]
 
 DEFAULT_EMBEDDER = "minilm"

@@ -1,56 +1,17 @@
-"""Vectors cached by (model, hash of the embedded text): unchanged text is never embedded twice."""
+"""Embedding through the vector cache: unchanged text is never embedded twice."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Engine, select
 
-from verirag.catalog import schema as s
 from verirag.embedding._base import Embedder, Vectors
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-class EmbeddingCache:
-    """The ``embedding_cache`` table of the catalog database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def get(self, model_id: str, keys: Sequence[str]) -> dict[str, Vectors]:
-        found: dict[str, Vectors] = {}
-        table = s.embedding_cache
-        with self.engine.connect() as conn:
-            for start in range(0, len(keys), 500):
-                rows = conn.execute(
-                    select(table.c.key, table.c.vector).where(
-                        table.c.model == model_id, table.c.key.in_(keys[start : start + 500])
-                    )
-                )
-                for key, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def put(self, model_id: str, keys: Sequence[str], vectors: Vectors) -> None:
-        if not keys:
-            return
-        rows = [
-            {"model": model_id, "key": k, "vector": np.asarray(v, dtype=np.float32).tobytes()}
-            for k, v in zip(keys, vectors, strict=True)
-        ]
-        from verirag.catalog.store import insert_ignore
-
-        with self.engine.begin() as conn:
-            insert_ignore(conn, s.embedding_cache, rows)
+from verirag.store.vectors import VectorCache, text_key
 
 
 def embed_cached(
-    embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str]
+    embedder: Embedder, cache: VectorCache, texts: Sequence[str]
 ) -> tuple[Vectors, int]:
     """Vectors for ``texts``, embedding only the ones not cached; also returns how many were."""
     keys = [text_key(t) for t in texts]
@@ -70,7 +31,7 @@ class CachedEmbedder:
     """An :class:`Embedder` that looks in the cache first (answer sentences: the same chunks
     come back for many questions, so their sentences are embedded once)."""
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+    def __init__(self, embedder: Embedder, cache: VectorCache) -> None:
         self.embedder = embedder
         self.cache = cache
         self.model_id = embedder.model_id

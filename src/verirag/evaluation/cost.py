@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from verirag.audit import AuditRecord
+from verirag.store import AuditRecord
 
 DAYS_PER_MONTH = 30.4
 

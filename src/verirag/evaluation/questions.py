@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from verirag.catalog import StoredChunk
 from verirag.generation import GenerationError, Generator, Source
+from verirag.store import StoredChunk
 from verirag.text import sentences
 
 if TYPE_CHECKING:

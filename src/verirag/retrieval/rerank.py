@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from verirag.embedding._base import pad_encodings
+from verirag.embedding import pad_encodings
 
 Scores = npt.NDArray[np.float32]
 

@@ -1,6 +1,5 @@
-"""The HTTP server (REST, OpenAI-compatible chat, MCP, metrics, web UI) and its API keys."""
+"""The HTTP server (REST, OpenAI-compatible chat, MCP, metrics, web UI)."""
 
 from verirag.server.app import create_app
-from verirag.server.keys import LOCAL, KeyInfo, KeyStore, Principal
 
-__all__ = ["LOCAL", "KeyInfo", "KeyStore", "Principal", "create_app"]
+__all__ = ["create_app"]

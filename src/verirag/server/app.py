@@ -28,7 +28,6 @@ from verirag.ingest import IngestReport
 from verirag.kb import KnowledgeBase
 from verirag.server import openai_api
 from verirag.server.guard import KeylessGuard
-from verirag.server.keys import KeyStore
 from verirag.server.mcp import build_mcp
 from verirag.server.metrics import CONTENT_TYPE, Metrics
 from verirag.server.service import Service, search_json
@@ -91,7 +90,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
     and ``Host`` headers and refuses cross-site changes (:mod:`verirag.server.guard`); the
     first key made through it turns it keyed for good."""
     service = Service(kb)
-    keys = KeyStore(kb.catalog.engine)
+    keys = kb.keys
     state = {"keys": keys.active()}
     metrics = Metrics(service.stats)
 

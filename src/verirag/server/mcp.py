@@ -10,8 +10,8 @@ from typing import Any, ParamSpec, TypeVar
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from verirag.access import Principal
 from verirag.errors import NotFound
-from verirag.server.keys import Principal
 from verirag.server.service import Service, search_json
 
 # Who a tool call runs as, from the HTTP headers of the call (None on stdio).

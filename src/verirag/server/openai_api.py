@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from verirag.access import Principal
 from verirag.generation import Answer
-from verirag.server.keys import Principal
 from verirag.server.metrics import Metrics
 from verirag.server.service import Service
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from verirag.access import Principal
-from verirag.audit import AuditRecord
-from verirag.catalog import DocumentInfo, VersionInfo
 from verirag.errors import Forbidden, NotFound
 from verirag.evaluation.qa import QA
 from verirag.generation import Answer
@@ -24,6 +22,7 @@ from verirag.generation._base import TokenSink
 from verirag.ingest import MAX_NAME_BYTES, SIDECAR_SUFFIX, IngestReport, is_sidecar
 from verirag.kb import KnowledgeBase
 from verirag.results import AsOf, SearchResult
+from verirag.store import AuditRecord, DocumentInfo, VersionInfo
 
 UPLOADS = "uploads"
 

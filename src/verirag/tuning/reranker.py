@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from verirag.chunking import embedded_text
-from verirag.embedding._base import pad_encodings
+from verirag.embedding import pad_encodings
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions
 

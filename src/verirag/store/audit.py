@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
-from verirag.catalog import schema as s
 from verirag.errors import NotFound
+from verirag.store import schema as s
+from verirag.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +46,8 @@ class AuditRecord:
 class AuditLog:
     """The ``answers`` table: append, look up, list, export."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
 
     def record(self, record: AuditRecord) -> None:
         with self.engine.begin() as conn:

@@ -12,13 +12,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
-from verirag.access import LOCAL, PUBLIC, Principal
-from verirag.catalog import schema as s
+from verirag.access import PUBLIC, Principal
 from verirag.errors import NotFound
-
-__all__ = ["LOCAL", "KeyInfo", "KeyStore", "Principal"]
+from verirag.store import schema as s
+from verirag.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +37,8 @@ def _hash(token: str) -> str:
 class KeyStore:
     """The ``api_keys`` table of a knowledge base's catalog."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
 
     def create(self, name: str, groups: Sequence[str] = (), *, admin: bool = False) -> str:
         """A new key for ``name``; the key itself is returned once and never stored. A

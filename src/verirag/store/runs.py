@@ -5,13 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
-from verirag.catalog import schema as s
 from verirag.errors import NotFound
-from verirag.evaluation.qa import QARun
+from verirag.store import schema as s
+from verirag.store.db import Database
+
+
+class Run(Protocol):
+    """An evaluation run as JSON: ``settings``, ``summary`` and ``questions``."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +45,10 @@ class StoredRun:
 class EvalRuns:
     """The ``eval_runs`` table: add, get, list (newest first)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
 
-    def add(self, run: QARun, *, kind: str = "qa", principal: str | None = None) -> str:
+    def add(self, run: Run, *, kind: str = "qa", principal: str | None = None) -> str:
         run_id = uuid.uuid4().hex
         data = run.to_json()
         with self.engine.begin() as conn:

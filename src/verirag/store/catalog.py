@@ -12,19 +12,17 @@ from sqlalchemy import (
     Connection,
     Engine,
     bindparam,
-    create_engine,
-    event,
     func,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from verirag.access import may_read, not_found
-from verirag.catalog import schema as s
 from verirag.chunking import Chunk
+from verirag.store import schema as s
+from verirag.store.db import Database, insert_ignore
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,28 +130,6 @@ class NewVersion:
     size_bytes: int | None = None
 
 
-class CatalogError(Exception):
-    pass
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL: readers never block the writer. NORMAL: a killed process loses no committed
-    # transaction (only an OS crash or power cut can lose the last ones).
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-
-
 _VERSION_COLUMNS = [c for c in s.versions.c if c.name != "text"]
 
 # Statements with bound parameters compile once and are reused from SQLAlchemy's cache;
@@ -220,29 +196,17 @@ def _stored_chunk(r: Any) -> StoredChunk:
 class Catalog:
     """Documents and their versions in SQL. One document's change is one transaction."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        s.metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            found = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version"))
-            version = found.scalar_one_or_none()
-            if version is None:
-                conn.execute(s.meta.insert().values(key="schema_version", value=s.SCHEMA_VERSION))
-            elif version != s.SCHEMA_VERSION:
-                raise CatalogError(
-                    f"catalog schema {version} is not {s.SCHEMA_VERSION}; migrate it"
-                )
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine: Engine = db.engine
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
-        """The SQLite catalog file at ``path``."""
-        return cls(f"sqlite:///{Path(path)}")
+        """The catalog of the SQLite file at ``path``."""
+        return cls(Database.sqlite(path))
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
     # -- writes -------------------------------------------------------------------------
 

@@ -1,0 +1,64 @@
+"""Everything a knowledge base keeps in its database, with one owner: the catalog (source of
+truth), the audit trail, API keys, evaluation runs and the vector cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from verirag.store.audit import AuditLog, AuditRecord
+from verirag.store.catalog import (
+    Catalog,
+    ChunkDetail,
+    CurrentState,
+    DocumentInfo,
+    IndexRow,
+    NewVersion,
+    StoredChunk,
+    VersionInfo,
+)
+from verirag.store.db import CatalogError, Database
+from verirag.store.keys import KeyInfo, KeyStore
+from verirag.store.runs import EvalRuns, StoredRun
+from verirag.store.vectors import VectorCache
+
+
+class Store:
+    """The repositories of one database, sharing its engine."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.catalog = Catalog(db)
+        self.audit = AuditLog(db)
+        self.keys = KeyStore(db)
+        self.runs = EvalRuns(db)
+        self.vectors = VectorCache(db)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """The store of the SQLite file at ``path``."""
+        return cls(Database.sqlite(path))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = [
+    "AuditLog",
+    "AuditRecord",
+    "Catalog",
+    "CatalogError",
+    "ChunkDetail",
+    "CurrentState",
+    "Database",
+    "DocumentInfo",
+    "EvalRuns",
+    "IndexRow",
+    "KeyInfo",
+    "KeyStore",
+    "NewVersion",
+    "Store",
+    "StoredChunk",
+    "StoredRun",
+    "VectorCache",
+    "VersionInfo",
+]
