@@ -32,7 +32,7 @@ RUN = """
 import resource, sys, time
 from pathlib import Path
 from verirag.config import Config
-from verirag.workers import ChunkerSpec, Job, parse_and_chunk
+from verirag.ingest.workers import ChunkerSpec, Job, parse_and_chunk
 from verirag.documents import ParseError
 path = Path(sys.argv[1])
 config = Config()

@@ -52,3 +52,26 @@ def test_watch_ingests_edits_and_removals(tmp_path: Path) -> None:
         assert "edited" in (kb.version("a.md").text or "")
         assert [d.doc_id for d in kb.documents()] == ["a.md"]
         assert kb.check() == []
+
+
+def test_watch_filters_changes_as_ingest_filters_a_folder(tmp_path: Path) -> None:
+    from verirag.ingest import changes, discover
+    from verirag.ingest.watch import classify
+
+    assert callable(changes)
+    docs = tmp_path / "docs"
+    write(docs, "a.md", "# A\n\nAlpha.\n")
+    write(docs, ".hidden.md", "# H\n\nHidden.\n")
+    write(docs, ".git/notes.md", "# N\n\nNotes.\n")
+    write(docs, "image.png", "not a document")
+    write(tmp_path, "outside.md", "# O\n\nOutside.\n")
+    (docs / "link.md").symlink_to(tmp_path / "outside.md")
+    names = ("a.md", ".hidden.md", ".git/notes.md", "image.png", "link.md", "deleted.md")
+    found = classify(docs.resolve(), [docs.resolve() / n for n in (*names, "a.md.verirag.toml")])
+    sources, failures = discover([docs])
+    assert [s.doc_id for s in found.sources] == [s.doc_id for s in sources] == ["a.md"]
+    assert [(f.doc_id, f.reason) for f in found.failures] == [
+        (f.doc_id, f.reason) for f in failures
+    ]
+    assert [f.doc_id for f in found.failures] == ["link.md"]
+    assert found.gone == ["deleted.md"]

@@ -32,16 +32,16 @@ from verirag.generation import Answer, Generator, answer, load_generator
 from verirag.generation._base import TokenSink
 from verirag.index import OPEN, Index, IndexPoint, Scope, check_filters, open_index
 from verirag.ingest import (
-    SIDECAR_SUFFIX,
+    ChunkerSpec,
     Ingestor,
     IngestReport,
     Outcome,
+    ParsePool,
     Progress,
-    Source,
     Status,
     TextRecord,
+    changes,
     discover,
-    is_sidecar,
     text_sources,
 )
 from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
@@ -58,7 +58,6 @@ from verirag.store import (
     VersionInfo,
 )
 from verirag.text import replaced
-from verirag.workers import ChunkerSpec, ParsePool
 
 DEFAULT_PATH = ".verirag"
 
@@ -204,43 +203,17 @@ class KnowledgeBase:
         """Follow ``directory``: changed files are re-ingested, deleted ones tombstoned, until
         ``stop_event`` is set (or Ctrl-C). Call :meth:`ingest` with ``sync=True`` first to
         start from a mirror of the folder."""
-        import watchfiles
-
-        root = Path(directory).resolve()
-        for changes in watchfiles.watch(
-            root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
+        for change in changes(
+            directory, prefix=prefix, stop_event=stop_event, debounce_ms=debounce_ms
         ):
-            touched: set[Path] = set()
-            for _, changed in changes:
-                changed_path = Path(changed)
-                if is_sidecar(changed_path):  # a sidecar change re-ingests its document
-                    changed_path = changed_path.with_name(changed_path.name[: -len(SIDECAR_SUFFIX)])
-                touched.add(changed_path)
-            sources: list[Source] = []
-            gone: list[str] = []
-            for path in sorted(touched):
-                if path.is_dir():
-                    continue
-                try:
-                    doc_id = prefix + path.relative_to(root).as_posix()
-                except ValueError:
-                    continue
-                if path.is_file():
-                    found, _ = discover([path], "")
-                    sources.extend(Source(doc_id, s.uri, s.name, path=s.path) for s in found)
-                elif not any(part.startswith(".") for part in path.relative_to(root).parts):
-                    gone.append(doc_id)
-            report = self._ingestor.run(
-                sources,
+            self._ingestor.run(
+                change.sources,
                 access=list(access) if access is not None else None,
                 metadata=metadata,
+                failures=change.failures,
+                remove=change.gone,
                 on_progress=on_progress,
             )
-            for i, doc_id in enumerate(gone, start=1):
-                removed = self.catalog.remove(doc_id)
-                if removed is not None and on_progress is not None:
-                    outcome = Outcome(doc_id, Status.REMOVED, "", version=removed.version)
-                    on_progress(outcome, len(report.outcomes) + i, len(report.outcomes) + len(gone))
             self.sync_index()
 
     # -- index ------------------------------------------------------------------------

@@ -125,7 +125,7 @@ class ParsePool:
         if self._pool is None:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread per worker
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["verirag.workers"])
+            context.set_forkserver_preload(["verirag.ingest.workers"])
             self._pool = pebble.ProcessPool(max_workers=self.workers, context=context)
         return self._pool
 

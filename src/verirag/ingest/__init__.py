@@ -1,0 +1,45 @@
+"""Ingestion: find sources, skip unchanged ones, parse and chunk in worker processes, commit
+each document as its own catalog transaction; follow a folder for changes."""
+
+from verirag.ingest.ingestor import Ingestor
+from verirag.ingest.report import IngestReport, Outcome, Progress, Status
+from verirag.ingest.sources import (
+    MAX_NAME_BYTES,
+    SIDECAR_SUFFIX,
+    Sidecar,
+    Source,
+    SourceError,
+    TextRecord,
+    discover,
+    is_candidate,
+    is_sidecar,
+    parse_meta,
+    read_sidecar,
+    text_sources,
+)
+from verirag.ingest.watch import Changes, changes
+from verirag.ingest.workers import ChunkerSpec, ParsePool
+
+__all__ = [
+    "MAX_NAME_BYTES",
+    "SIDECAR_SUFFIX",
+    "Changes",
+    "ChunkerSpec",
+    "IngestReport",
+    "Ingestor",
+    "Outcome",
+    "ParsePool",
+    "Progress",
+    "Sidecar",
+    "Source",
+    "SourceError",
+    "Status",
+    "TextRecord",
+    "changes",
+    "discover",
+    "is_candidate",
+    "is_sidecar",
+    "parse_meta",
+    "read_sidecar",
+    "text_sources",
+]

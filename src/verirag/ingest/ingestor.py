@@ -1,0 +1,200 @@
+"""Ingestion: skip unchanged sources by hash, parse, chunk, commit one by one.
+
+Each document is its own catalog transaction, so a batch that stops half-way (an error, a
+killed process) leaves every committed document whole and the rest untouched; running the
+same batch again picks up where it stopped, because unchanged documents are no-ops.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from verirag.access import PUBLIC
+from verirag.ingest.report import IngestReport, Outcome, Progress, Status
+from verirag.ingest.sources import Source, SourceError, read_sidecar
+from verirag.ingest.workers import Failed, Job, ParsePool
+from verirag.store import Catalog, CurrentState, NewVersion
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A source whose bytes changed (or its settings did), waiting for its parse."""
+
+    source: Source
+    label: str
+    status: Status
+    content_hash: str
+    groups: list[str]
+    metadata: dict[str, Any]
+    mtime: float | None
+    size: int
+
+
+class Ingestor:
+    """Reads, checks and commits in this process; parses and chunks in :class:`ParsePool`
+    workers (each file under a time and a memory cap, every core busy)."""
+
+    def __init__(self, catalog: Catalog, pool: ParsePool, max_bytes: int = 200_000_000) -> None:
+        self.catalog = catalog
+        self.max_bytes = max_bytes
+        self.pool = pool
+
+    def run(
+        self,
+        sources: Sequence[Source],
+        *,
+        access: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        failures: Sequence[Outcome] = (),
+        remove_missing: str | None = None,
+        remove: Sequence[str] = (),
+        on_progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest ``sources`` and tombstone the documents in ``remove``; with
+        ``remove_missing`` (a doc-id prefix), also the live documents under it that are not
+        among the sources (a mirror of a folder). Outcomes come in the order of the sources;
+        each document is committed once it is parsed."""
+        report = IngestReport()
+        state = self.catalog.current_state()
+        seen = {source.doc_id for source in sources}
+        removals = [d for d in remove if d in state]
+        if remove_missing is not None:
+            removals += sorted(
+                d for d in state if d.startswith(remove_missing) and d not in seen | {*remove}
+            )
+        total = len(failures) + len(sources) + len(removals)
+
+        def record(outcome: Outcome) -> None:
+            report.outcomes.append(outcome)
+            if on_progress is not None:
+                on_progress(outcome, len(report.outcomes), total)
+
+        for failure in failures:
+            record(failure)
+        # Outcomes in source order, with up to two parses per worker in flight: a queue of
+        # finished outcomes and of parses still running.
+        queue: collections.deque[Outcome | tuple[_Pending, Any]] = collections.deque()
+        window = 2 * self.pool.workers
+
+        def drain(keep: int) -> None:
+            while queue and (
+                isinstance(queue[0], Outcome)
+                or sum(not isinstance(q, Outcome) for q in queue) > keep
+            ):
+                head = queue.popleft()
+                record(head if isinstance(head, Outcome) else self._commit(*head))
+
+        for source in sources:
+            prepared = self._prepare(source, state.get(source.doc_id), access, metadata)
+            if isinstance(prepared, Outcome):
+                queue.append(prepared)
+            else:
+                job = Job(
+                    source.doc_id,
+                    prepared[1],
+                    source.name,
+                    title=source.title,
+                    from_file=source.path is not None,
+                )
+                queue.append((prepared[0], self.pool.submit(job)))
+            drain(window)
+        drain(0)
+        for doc_id in removals:
+            removed = self.catalog.remove(doc_id)
+            if removed is not None:
+                record(Outcome(doc_id, Status.REMOVED, "", version=removed.version))
+        return report
+
+    def _prepare(
+        self,
+        source: Source,
+        state: CurrentState | None,
+        access: list[str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> Outcome | tuple[_Pending, bytes]:
+        """Read, hash and compare with the current version: an outcome if nothing needs
+        parsing (unchanged, unreadable), else what the commit needs and the bytes to parse."""
+        label = str(source.path) if source.path else source.uri
+        try:
+            data, mtime = self._read(source)
+            sidecar = read_sidecar(source)
+        except SourceError as exc:
+            return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
+        content_hash = hashlib.sha256(data).hexdigest()
+
+        # Most specific wins: sidecar, then the source's own, then the batch's; settings not
+        # given at all are inherited from the current version, so a plain re-ingest never
+        # widens or narrows access by accident.
+        groups = _first_given(sidecar.access, source.access, access)
+        if groups is None:
+            groups = state.access if state else [PUBLIC]
+        given = [m for m in (metadata, source.metadata, sidecar.metadata) if m is not None]
+        if given:
+            # JSON-safe in one place, whatever the source: a TOML or Python date becomes
+            # an ISO string.
+            meta = to_jsonable_python({k: v for m in given for k, v in m.items()})
+        else:
+            meta = state.metadata if state else {}
+        groups = sorted(set(groups))
+
+        if (
+            state is not None
+            and state.content_hash == content_hash
+            and state.access == groups
+            and state.metadata == meta
+        ):
+            return Outcome(source.doc_id, Status.UNCHANGED, label)
+        status = Status.CHANGED if state is not None else Status.NEW
+        pending = _Pending(source, label, status, content_hash, groups, meta, mtime, len(data))
+        return pending, data
+
+    def _commit(self, pending: _Pending, future: Any) -> Outcome:
+        source = pending.source
+        parsed = self.pool.result(future)
+        if isinstance(parsed, Failed):
+            return Outcome(source.doc_id, Status.FAILED, pending.label, reason=parsed.reason)
+        version = self.catalog.commit(
+            NewVersion(
+                doc_id=source.doc_id,
+                content_hash=pending.content_hash,
+                text=parsed.text,
+                title=parsed.title,
+                format=parsed.format,
+                chunks=parsed.chunks,
+                access=pending.groups,
+                metadata=pending.metadata,
+                source_uri=source.uri,
+                source_mtime=pending.mtime,
+                size_bytes=pending.size,
+            )
+        )
+        return Outcome(
+            source.doc_id,
+            pending.status,
+            pending.label,
+            version=version.version,
+            n_chunks=len(parsed.chunks),
+        )
+
+    def _read(self, source: Source) -> tuple[bytes, float | None]:
+        if source.data is not None:
+            return source.data, None
+        assert source.path is not None
+        try:
+            stat = source.path.stat()
+            if stat.st_size > self.max_bytes:
+                size, limit = stat.st_size / 1e6, self.max_bytes / 1e6
+                raise SourceError(f"file too large ({size:.0f} MB; the limit is {limit:.0f} MB)")
+            return source.path.read_bytes(), stat.st_mtime
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _first_given(*options: list[str] | None) -> list[str] | None:
+    return next((option for option in options if option is not None), None)

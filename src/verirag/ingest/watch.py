@@ -1,0 +1,69 @@
+"""Following a folder: what changed in it, filtered exactly as ingesting the folder filters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verirag.ingest.report import Outcome, Status
+from verirag.ingest.sources import (
+    SIDECAR_SUFFIX,
+    Source,
+    is_candidate,
+    is_sidecar,
+    not_a_file,
+)
+
+
+@dataclass(slots=True)
+class Changes:
+    """One debounced batch of changes under a folder."""
+
+    sources: list[Source] = field(default_factory=list)  # new or edited files
+    failures: list[Outcome] = field(default_factory=list)  # changed, but not files to read
+    gone: list[str] = field(default_factory=list)  # ids of deleted files
+
+
+def changes(
+    directory: str | Path,
+    *,
+    prefix: str = "",
+    follow_symlinks: bool = False,
+    stop_event: threading.Event | None = None,
+    debounce_ms: int = 300,
+) -> Iterator[Changes]:
+    """Batches of changes under ``directory`` until ``stop_event`` is set (or Ctrl-C)."""
+    import watchfiles
+
+    root = Path(directory).resolve()
+    for batch in watchfiles.watch(
+        root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
+    ):
+        yield classify(root, (Path(p) for _, p in batch), prefix, follow_symlinks)
+
+
+def classify(
+    root: Path, paths: Iterable[Path], prefix: str = "", follow_symlinks: bool = False
+) -> Changes:
+    """What changed paths under ``root`` mean for its documents: a sidecar's change re-reads
+    its file; hidden, unsupported and out-of-folder paths are ignored, as ingest ignores them."""
+    found = Changes()
+    touched = {p.with_name(p.name[: -len(SIDECAR_SUFFIX)]) if is_sidecar(p) else p for p in paths}
+    for path in sorted(touched):
+        try:
+            doc_id = prefix + path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        if path.is_dir() or not is_candidate(path, root):
+            continue
+        if path.exists() or path.is_symlink():
+            reason = not_a_file(path, root, follow_symlinks)
+            if reason is None:
+                found.sources.append(Source(doc_id, path.as_uri(), path.name, path=path))
+            else:
+                found.failures.append(Outcome(doc_id, Status.FAILED, str(path), reason=reason))
+        else:
+            found.gone.append(doc_id)
+    return found
