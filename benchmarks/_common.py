@@ -7,6 +7,10 @@ from pathlib import Path
 
 from verirag import KnowledgeBase
 from verirag.evaluation import BeirData, load_beir
+from verirag.evaluation.metrics import percentile
+from verirag.retrieval import Reranker
+
+__all__ = ["DATA", "RESULTS", "ROOT", "beir_kb", "median", "percentile"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -14,21 +18,17 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def beir_kb(
-    name: str, split: str = "test", kb_root: Path | None = None
+    name: str, split: str = "test", kb_root: Path | None = None, reranker: Reranker | None = None
 ) -> tuple[KnowledgeBase, BeirData]:
-    """The data set, and a knowledge base holding its corpus (ingested once, then reused)."""
+    """The data set, and a knowledge base holding its corpus (ingested once, then reused),
+    searching with ``reranker`` when one is given."""
     folder = DATA / name
     if not folder.is_dir():
         raise SystemExit(f"{folder} not found: the shared data sets live in ../shared/data")
     data = load_beir(folder, split)
-    kb = KnowledgeBase((kb_root or ROOT / ".verirag-eval") / name)
+    kb = KnowledgeBase((kb_root or ROOT / ".verirag-eval") / name, reranker=reranker)
     kb.ingest_texts(data.corpus)
     return kb, data
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def median(values: list[float]) -> float:

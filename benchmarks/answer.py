@@ -20,9 +20,11 @@ the generator it names.
 rgb is also asked with only the negative passages searchable, where the documents are silent:
 ``silent_abstention_rate`` is how often the answer then abstains.
 
-Containment: a gold answer string (case-insensitive) inside the answer's cited sentences.
-Citation precision: the share of cited sources that are gold documents. Latency: the whole
-``ask`` (retrieval, generation, citation check), p50 over the questions.
+Containment and citation precision are ``verirag eval qa``'s (``verirag.evaluation.qa.score``):
+a gold answer string inside the answer (normalised: case, punctuation and articles aside,
+citation markers stripped); the share of the cited documents that are gold, over the answers
+that cite one. Latency: the whole ``ask`` (retrieval, generation, citation check), p50 over the
+questions.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any
 from _common import DATA, RESULTS, ROOT, median, percentile
 
 from verirag import Config, KnowledgeBase, TextRecord
-from verirag.generation import Answer
+from verirag.evaluation.qa import QA, score
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,37 +109,29 @@ def policyqa(split: str = "dev") -> tuple[list[TextRecord], list[Question]]:
 K = 10
 
 
-def cited_text(answer: Answer) -> str:
-    return " ".join(claim.text for claim in answer.claims if claim.cited)
-
-
 def run(
     kb: KnowledgeBase,
     questions: list[Question],
     llm: str | None,
     doc_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    contained = precision_sum = cited_answers = abstained = 0
-    latencies = []
+    """Each question asked once, scored by ``verirag.evaluation.qa.score`` (the metrics
+    ``verirag eval qa`` reports)."""
+    scored = []
     for question in questions:
         started = time.perf_counter()
         answer = kb.ask(question.text, k=K, metadata=question.metadata, doc_ids=doc_ids, llm=llm)
-        latencies.append((time.perf_counter() - started) * 1000)
-        if answer.abstained:
-            abstained += 1
-            continue
-        text = cited_text(answer).lower()
-        contained += any(a.lower() in text for a in question.answers)
-        docs = [s.doc_id for s in answer.cited]
-        if docs:
-            cited_answers += 1
-            precision_sum += sum(d in question.gold for d in docs) / len(docs)
+        item = QA(question.text, tuple(question.answers), question.metadata, tuple(question.gold))
+        scored.append(score(item, answer, time.perf_counter() - started))
     n = len(questions)
+    answered = [s for s in scored if not s.abstained]
+    precisions = [s.citation_precision for s in answered if s.citation_precision is not None]
+    latencies = [1000 * s.seconds for s in scored]
     return {
         "questions": n,
-        "containment": round(contained / n, 4),
-        "citation_precision": round(precision_sum / cited_answers, 4) if cited_answers else 0.0,
-        "abstention_rate": round(abstained / n, 4),
+        "containment": round(sum(s.contained or 0.0 for s in answered) / n, 4),
+        "citation_precision": round(sum(precisions) / len(precisions), 4) if precisions else 0.0,
+        "abstention_rate": round((n - len(answered)) / n, 4),
         "p50_ms": round(median(latencies), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
     }

@@ -33,10 +33,10 @@ def main() -> None:
     args = parser.parse_args()
     report = {}
     for name in args.datasets.split(","):
-        kb, data = beir_kb(name, kb_root=args.kb_root)
+        reranker = load_reranker(args.reranker) if args.reranker else None
+        kb, data = beir_kb(name, kb_root=args.kb_root, reranker=reranker)
         variants = standard_variants(with_reranker=False)
         if args.reranker:
-            kb.retriever.reranker = load_reranker(args.reranker)
             for n in (int(x) for x in args.candidates.split(",")):
                 for w in (float(x) for x in args.weights.split(",")):
                     options = SearchOptions(rerank=True, rerank_candidates=n, rerank_weight=w)

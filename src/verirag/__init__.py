@@ -8,8 +8,7 @@ from verirag.errors import Forbidden, InvalidInput, NotFound, VeriragError
 from verirag.generation import Answer, Claim, GenerationError, Source
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
-from verirag.results import SearchResult
-from verirag.retrieval import Fusion, Mode, SearchOptions
+from verirag.retrieval import Fusion, Mode, SearchOptions, SearchResult
 from verirag.store import AuditRecord, DocumentInfo, StoredChunk, VersionInfo
 
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from verirag.documents import Block, BlockKind, ParsedDocument, chunk_key_text
-from verirag.text import SPECIAL_TOKENS, TokenCounter, line_spans, sentence_spans
+from verirag.text import SPECIAL_TOKENS, TokenCounter, line_spans, load_tokenizer, sentence_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +214,12 @@ class FixedChunker(Chunker):
                 )
             start = end
         return chunks
+
+
+def load_chunker(
+    tokenizer: str, kind: str = "structure", tokens: int = 256, overlap: int = 32
+) -> Chunker:
+    """A structure-aware chunker (or ``kind="fixed"`` token windows, a baseline) counting with
+    the named tokenizer."""
+    cls = FixedChunker if kind == "fixed" else Chunker
+    return cls(load_tokenizer(tokenizer), tokens, overlap)

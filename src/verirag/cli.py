@@ -18,8 +18,7 @@ from rich.text import Text
 from verirag.config import Config
 from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
-from verirag.results import SearchResult
-from verirag.retrieval import Mode, SearchOptions
+from verirag.retrieval import Mode, SearchOptions, SearchResult
 
 if TYPE_CHECKING:
     from verirag.evaluation.beir import BeirData
@@ -686,7 +685,7 @@ def eval_qa(
     "gold_docs": [...], "unanswerable": bool, "metadata": {...}}): exact match, F1,
     containment, retrieval recall, citation precision/recall, abstention, latency, cost."""
     from verirag.evaluation.ablation import ablation as run_ablation
-    from verirag.evaluation.qa import QARun, read_qa
+    from verirag.evaluation.qa import QARun, evaluate, read_qa
 
     try:
         items = read_qa(questions)
@@ -707,7 +706,8 @@ def eval_qa(
             runs = run_ablation(kb, items, k=k, llm=llm, groups=group, on_progress=progress)
         else:
             runs = {
-                "full": kb.evaluate_qa(
+                "full": evaluate(
+                    kb,
                     items,
                     k=k,
                     llm=llm,
@@ -1087,8 +1087,7 @@ def _train(
 
 def _configure(target: Path, setting: str, value: str) -> None:
     """Store one query-time setting in the knowledge base's config."""
-    with KnowledgeBase(target) as kb:
-        KnowledgeBase(target, config=kb.config.model_copy(update={setting: value})).close()
+    Config.configure(target, **{setting: value})
 
 
 # -- serving --------------------------------------------------------------------------

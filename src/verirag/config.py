@@ -73,3 +73,32 @@ class Config(BaseModel):
 
     def save(self, directory: Path) -> None:
         (directory / CONFIG_FILE).write_text(self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def reconcile(cls, directory: Path, given: Config | None = None) -> Config:
+        """The settings of the knowledge base in ``directory``: those stored, or ``given``
+        (stored on first use). Query-time settings given replace the stored ones; stored
+        settings (chunking, embedder) given differently are refused."""
+        stored = cls.load(directory)
+        if stored is None:
+            config = given or cls()
+        elif given is not None and given.stored() != stored.stored():
+            raise ValueError(
+                f"{directory} was made with {stored.stored()}; open it without those "
+                "settings, or make a new knowledge base"
+            )
+        else:
+            config = given or stored
+        if config != stored:
+            config.save(directory)
+        return config
+
+    @classmethod
+    def configure(cls, directory: Path, **changes: object) -> Config:
+        """Change query-time settings of the knowledge base in ``directory`` and store them."""
+        stored = cls.load(directory) or cls()
+        changed = cls.model_validate(stored.model_dump() | changes)
+        if changed.stored() != stored.stored():
+            raise ValueError(f"{', '.join(STORED_FIELDS)} are fixed when a knowledge base is made")
+        changed.save(directory)
+        return changed

@@ -1,12 +1,11 @@
-"""The facade: one knowledge base in one directory."""
+"""The facade: one knowledge base in one directory. It opens the stages, composes them and
+delegates; the work is theirs (``ingest``, ``index.sync``, ``retrieval``, ``generation``,
+``trace``, ``store``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
-import hashlib
-import json
 import shutil
 import threading
 import time
@@ -16,21 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from verirag import index as index_sync
 from verirag.access import may_read, normalise
-from verirag.chunking import Chunker, embedded_text
+from verirag.chunking import Chunker
 from verirag.config import CATALOG_FILE, INDEX_DIR, MAX_QUERY_CHARS, MAX_QUERY_TOKENS, Config
-from verirag.embedding import (
-    CachedEmbedder,
-    Embedder,
-    Vectors,
-    embed_cached,
-    load_embedder,
-)
+from verirag.embedding import CachedEmbedder, Embedder, embed_cached, load_embedder
 from verirag.errors import InvalidInput, NotFound
-from verirag.evaluation.qa import QA, QARun, evaluate_qa
-from verirag.generation import Answer, Generator, answer, load_generator
-from verirag.generation._base import TokenSink
-from verirag.index import OPEN, Index, IndexPoint, Scope, check_filters, open_index
+from verirag.generation import Answer, Generator, Source, TokenSink, answer, load_generator
+from verirag.generation import sources_for as assemble_sources
+from verirag.index import EmbedProgress, Index, Scope, check_filters, open_index
 from verirag.ingest import (
     ChunkerSpec,
     Ingestor,
@@ -44,20 +37,28 @@ from verirag.ingest import (
     discover,
     text_sources,
 )
-from verirag.results import AsOf, EmbedProgress, SearchResult, as_timestamp
-from verirag.retrieval import Retriever, SearchOptions, load_reranker
+from verirag.retrieval import (
+    Reranker,
+    Retriever,
+    ScoredChunk,
+    SearchOptions,
+    SearchResult,
+    Timings,
+    load_reranker,
+)
 from verirag.store import (
+    AsOf,
     AuditLog,
-    AuditRecord,
     DocumentInfo,
     EvalRuns,
-    IndexRow,
     KeyStore,
     Store,
     StoredChunk,
     VersionInfo,
+    as_timestamp,
 )
 from verirag.text import replaced
+from verirag.trace import audit_record, price
 
 DEFAULT_PATH = ".verirag"
 
@@ -68,56 +69,47 @@ class KnowledgeBase:
     >>> kb = KnowledgeBase("kb")            # created on first use
     >>> kb.ingest("docs/")                  # new, changed, unchanged, failed per file
     >>> kb.history("refund-policy.md")      # every version, newest last
+
+    The embedder, index, generator and re-ranker are built from the config's spec strings,
+    or passed in as instances (a model already loaded, an index of your own).
     """
 
-    def __init__(self, path: str | Path = DEFAULT_PATH, *, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        *,
+        config: Config | None = None,
+        embedder: Embedder | None = None,
+        index: Index | None = None,
+        generator: Generator | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        stored = Config.load(self.path)
-        if stored is None:
-            self.config = config or Config()
-            self.config.save(self.path)
-        elif config is not None and config.stored() != stored.stored():
-            raise ValueError(
-                f"{self.path} was made with {stored.stored()}; open it without those "
-                "settings, or make a new knowledge base"
-            )
-        elif config is not None and config != stored:
-            self.config = config  # query-time settings (re-ranker, threads, limits) may change
-            self.config.save(self.path)
-        else:
-            self.config = stored
+        self.config = Config.reconcile(self.path, config)
         self.store = Store.open(self.path / CATALOG_FILE)
         self.catalog = self.store.catalog
-        self.cache = self.store.vectors
-        self._chunker: Chunker | None = None
-        self._embedder: Embedder | None = None
-        self._index: Index | None = None
+        self._embedder = embedder
+        self._index = index
+        self._own_index = index is None
+        self._generator = generator
+        self._reranker = reranker
         self._retriever: Retriever | None = None
         self._generators: dict[str, Generator] = {}
         # Versions are immutable, so what one rewrote never changes: computed once each.
         self._edits = functools.lru_cache(maxsize=4096)(self._rewrote)
-        spec = ChunkerSpec(
-            self.config.tokenizer,
-            self.config.chunking,
-            self.config.chunk_tokens,
-            self.config.chunk_overlap,
-        )
+        c = self.config
         self._parsers = ParsePool(
-            spec,
-            workers=self.config.parse_workers,
-            timeout_s=self.config.parse_timeout_s,
-            memory_mb=self.config.parse_memory_mb,
+            ChunkerSpec(c.tokenizer, c.chunking, c.chunk_tokens, c.chunk_overlap),
+            workers=c.parse_workers,
+            timeout_s=c.parse_timeout_s,
+            memory_mb=c.parse_memory_mb,
         )
-        self._ingestor = Ingestor(
-            self.catalog, self._parsers, max_bytes=self.config.max_file_mb * 1_000_000
-        )
+        self._ingestor = Ingestor(self.catalog, self._parsers, max_bytes=c.max_file_mb * 1_000_000)
 
-    @property
+    @functools.cached_property
     def chunker(self) -> Chunker:
-        if self._chunker is None:
-            self._chunker = self._parsers.spec.build()
-        return self._chunker
+        return self._parsers.spec.build()
 
     # -- ingest -----------------------------------------------------------------------
 
@@ -232,72 +224,19 @@ class KnowledgeBase:
         assert self._index is not None
         return self._index
 
-    def _open_index(self) -> Index:
-        return open_index(str(self.path / INDEX_DIR), self.embedder.dim, self.embedder.model_id)
-
     def sync_index(self, on_embed: EmbedProgress | None = None, batch: int = 256) -> int:
         """Apply every catalog commit the index has not seen; returns the chunks embedded
-        (the rest come from the cache). Safe to repeat: writes are idempotent, and the
-        watermark moves only once everything up to it is durable."""
+        (the rest come from the cache)."""
         if self._index is None:
-            self._index = self._open_index()
-        index = self._index
-        target = self.catalog.last_seq()
-        since = index.watermark
-        if target <= since:
-            return 0
-        total = self.catalog.count_index_rows_since(since)
-        done = embedded = 0
-        rows: list[IndexRow] = []
-
-        def flush() -> None:
-            nonlocal done, embedded
-            texts = [embedded_text(r.context, r.text) for r in rows]
-            vectors, fresh = embed_cached(self.embedder, self.cache, texts)
-            index.upsert(
-                [
-                    IndexPoint(
-                        r.doc_id,
-                        r.version,
-                        r.chunk_id,
-                        r.ordinal,
-                        text,
-                        vector,
-                        r.seq,
-                        r.valid_to_seq or OPEN,
-                        r.access,
-                        r.metadata,
-                        r.doc_access,
-                    )
-                    for r, text, vector in zip(rows, texts, vectors, strict=True)
-                ]
-            )
-            done += len(rows)
-            embedded += fresh
-            rows.clear()
-            if on_embed is not None:
-                on_embed(done, total)
-
-        access = self.catalog.access_since(since)
-        for row in self.catalog.index_rows_since(since, {d: now for d, (now, _) in access.items()}):
-            rows.append(row)
-            if len(rows) >= batch:
-                flush()
-        if rows:
-            flush()
-        # Restricting a document restricts its older versions too (verirag.access).
-        for doc_id, (now, then) in access.items():
-            if then is not None and sorted(then) != sorted(now):
-                index.relabel(doc_id, now)
-        for doc_id, version, valid_to in self.catalog.closed_since(since):
-            index.close_version(doc_id, version, valid_to)
-        index.set_watermark(target)
-        if total >= 1000:
-            index.optimize()
-        return embedded
+            path = str(self.path / INDEX_DIR)
+            self._index = open_index(path, self.embedder.dim, self.embedder.model_id)
+        embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
+        return index_sync.sync(self._index, self.catalog, embed, on_embed=on_embed, batch=batch)
 
     def reindex(self, on_embed: EmbedProgress | None = None) -> int:
         """Rebuild the index from the catalog (vectors come from the embedding cache)."""
+        if not self._own_index:
+            raise InvalidInput("an index passed in is rebuilt by whoever made it")
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -310,22 +249,14 @@ class KnowledgeBase:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            reranker = (
-                load_reranker(self.config.reranker, threads=self.config.threads)
-                if self.config.reranker
-                else None
-            )
-            self._retriever = Retriever(self.index, self._embed_query, self.passages, reranker)
+            if self._reranker is None and self.config.reranker:
+                self._reranker = load_reranker(self.config.reranker, threads=self.config.threads)
+            self._retriever = Retriever(self.index, self.embedder, self.catalog, self._reranker)
         return self._retriever
-
-    def _embed_query(self, query: str) -> Vectors:
-        vector: Vectors = self.embedder.embed([query])[0]
-        return vector
 
     def passages(self, keys: Sequence[tuple[str, int, int]]) -> list[str]:
         """The embedded text (breadcrumb + chunk) of (doc, version, ordinal) keys."""
-        details = self.catalog.chunk_details(keys)
-        return [embedded_text(details[k].chunk.context, details[k].chunk.text) for k in keys]
+        return self.retriever.passages(keys)
 
     def scope(
         self,
@@ -344,6 +275,19 @@ class KnowledgeBase:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
         return Scope(seq, normalise(groups), doc_ids, metadata)
 
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        scope: Scope | None = None,
+        options: SearchOptions | None = None,
+        timings: Timings | None = None,
+    ) -> list[ScoredChunk]:
+        """The ``k`` best chunks (``k=0``: every candidate) of ``scope`` (default: all live
+        versions), ranked, with their scores at every stage; no catalog reads."""
+        return self.retriever.search(query, scope or self.scope(), k, options, timings)
+
     def search(
         self,
         query: str,
@@ -359,7 +303,7 @@ class KnowledgeBase:
         location and the score at every stage."""
         self.check_query(query)
         scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
-        return self._search(query, scope, k, options)
+        return self.retriever.results(self.retrieve(query, k=k, scope=scope, options=options))
 
     def check_query(self, query: str, what: str = "query") -> None:
         """Refuse an empty query, or one past the documented limits (characters, then the
@@ -370,13 +314,6 @@ class KnowledgeBase:
             raise InvalidInput(f"the {what} is longer than {MAX_QUERY_CHARS} characters")
         if self.count_tokens(query) > MAX_QUERY_TOKENS:
             raise InvalidInput(f"the {what} is longer than {MAX_QUERY_TOKENS} tokens")
-
-    def _search(
-        self, query: str, scope: Scope, k: int, options: SearchOptions | None
-    ) -> list[SearchResult]:
-        ranked = self.retriever.search(query, scope, k, options)
-        details = self.catalog.chunk_details([c.key for c in ranked])
-        return [SearchResult.make(c, details[c.key]) for c in ranked if c.key in details]
 
     # -- answer -----------------------------------------------------------------------
 
@@ -395,11 +332,20 @@ class KnowledgeBase:
         return self.store.keys
 
     @property
+    def eval_runs(self) -> EvalRuns:
+        """Stored evaluation runs (``verirag.evaluation.qa.evaluate`` results, kept by
+        ``eval_runs.add``)."""
+        return self.store.runs
+
+    @functools.cached_property
     def _sentence_embedder(self) -> Embedder:
-        return CachedEmbedder(self.embedder, self.cache)
+        return CachedEmbedder(self.embedder, self.store.vectors)
 
     def generator(self, spec: str | None = None) -> Generator:
-        """The configured generator, or the one ``spec`` names (cached per spec)."""
+        """The configured generator (or the one passed in), or the one ``spec`` names
+        (cached per spec)."""
+        if spec is None and self._generator is not None:
+            return self._generator
         spec = spec or self.config.generator
         if spec not in self._generators:
             scorer = (
@@ -411,6 +357,25 @@ class KnowledgeBase:
                 spec, self._sentence_embedder, threads=self.config.threads, scorer=scorer
             )
         return self._generators[spec]
+
+    def sources(
+        self,
+        question: str,
+        *,
+        k: int = 8,
+        groups: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        llm: str | None = None,
+    ) -> list[Source]:
+        """The numbered sources ``ask`` would hand the generator for ``question``."""
+        scope = self.scope(groups=groups, metadata=metadata)
+        results = self.retriever.results(self.retrieve(question, k=k, scope=scope))
+        return assemble_sources(
+            results,
+            self.generator(llm),
+            count_tokens=self.count_tokens,
+            edits=functools.partial(self._edits_for, scope.groups),
+        )
 
     def ask(
         self,
@@ -430,18 +395,20 @@ class KnowledgeBase:
     ) -> Answer:
         """A grounded answer citing ``[n]`` sources (document, section, page, version), every
         sentence checked against what it cites; "The documents don't say ..." when they
-        don't. The trace is stored in the audit trail under the answer's id."""
+        don't. The trace, with every stage's time, is stored in the audit trail under the
+        answer's id."""
         self.check_query(question, "question")
         started = time.perf_counter()
         scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
         options = options or SearchOptions()
-        results = self._search(question, scope, k, options)
+        timings = Timings()
+        ranked = self.retrieve(question, k=k, scope=scope, options=options, timings=timings)
+        results = self.retriever.results(ranked)
         retrieve = time.perf_counter() - started
-        generator = self.generator(llm)
         result = answer(
             question,
             results,
-            generator,
+            self.generator(llm),
             self._sentence_embedder,
             answer_id=uuid.uuid4().hex,
             count_tokens=self.count_tokens,
@@ -450,12 +417,20 @@ class KnowledgeBase:
             verify=verify,
             edits=functools.partial(self._edits_for, scope.groups),
         )
-        result.timings = {"retrieve": retrieve, **result.timings}
-        price_in, price_out = self.config.prices.get(result.model, (0.0, 0.0))
-        result.cost = (result.tokens_in * price_in + result.tokens_out * price_out) / 1e6
-        record = _audit_record(result, results, scope, as_of, principal, options, k)
-        record.trace["verified"] = verify
-        self.audit.record(record)
+        result.timings = {"retrieve": retrieve, **timings.stages, **result.timings}
+        result.cost = price(result, self.config.prices)
+        self.audit.record(
+            audit_record(
+                result,
+                results,
+                scope,
+                as_of=as_of,
+                principal=principal,
+                options=options,
+                k=k,
+                verified=verify,
+            )
+        )
         return result
 
     def _edits_for(
@@ -474,52 +449,6 @@ class KnowledgeBase:
             return [], ()
         now = self.catalog.version(doc_id, version).text or ""
         return before.access, tuple(replaced(before.text or "", now))
-
-    # -- evaluate ---------------------------------------------------------------------
-
-    @property
-    def eval_runs(self) -> EvalRuns:
-        """Stored evaluation runs (``evaluate_qa`` adds one per call)."""
-        return self.store.runs
-
-    def evaluate_qa(
-        self,
-        items: Sequence[QA],
-        *,
-        k: int = 8,
-        llm: str | None = None,
-        groups: Sequence[str] | None = None,
-        principal: str | None = None,
-        options: SearchOptions | None = None,
-        verify: bool = True,
-        pipeline: str = "full",
-        on_progress: EmbedProgress | None = None,
-    ) -> QARun:
-        """Ask every question (each under its own metadata filter) as ``ask`` would and score
-        the answers; ``eval_runs.add`` keeps a run."""
-        settings = {
-            "pipeline": pipeline,
-            "k": k,
-            "generator": llm or self.config.generator,
-            "chunking": f"{self.config.chunking} {self.config.chunk_tokens} tokens",
-            "search": (options or SearchOptions()).mode.value,
-            "reranker": self.config.reranker if (options or SearchOptions()).rerank else None,
-            "citation_check": verify,
-        }
-
-        def ask(item: QA) -> Answer:
-            return self.ask(
-                item.question,
-                k=k,
-                groups=groups,
-                principal=principal,
-                metadata=item.metadata,
-                llm=llm,
-                options=options,
-                verify=verify,
-            )
-
-        return evaluate_qa(items, ask, settings=settings, on_progress=on_progress)
 
     # -- read -------------------------------------------------------------------------
 
@@ -577,7 +506,7 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self._parsers.close()
-        if self._index is not None:
+        if self._index is not None and self._own_index:
             self._index.close()
             self._index = None
         self._retriever = None
@@ -593,58 +522,3 @@ class KnowledgeBase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _audit_record(
-    result: Answer,
-    results: Sequence[SearchResult],
-    scope: Scope,
-    as_of: AsOf | None,
-    principal: str | None,
-    options: SearchOptions,
-    k: int,
-) -> AuditRecord:
-    prompt = result.prompt or None
-    trace: dict[str, Any] = {
-        "answer": result.text,
-        "reason": result.reason,
-        "as_of": None if as_of is None else as_timestamp(as_of),
-        "seq": scope.seq,
-        "groups": None if scope.groups is None else list(scope.groups),
-        "doc_ids": None if scope.doc_ids is None else list(scope.doc_ids),
-        "metadata": scope.metadata,
-        "k": k,
-        "options": {key: str(v) for key, v in dataclasses.asdict(options).items()},
-        "retrieved": [
-            {
-                "doc_id": r.doc_id,
-                "version": r.version,
-                "chunk_id": r.chunk_id,
-                "score": r.score,
-                "scores": r.scores,
-                "ranks": r.ranks,
-            }
-            for r in results
-        ],
-        "sources": [s.to_json() for s in result.sources],
-        "claims": [dataclasses.asdict(c) for c in result.claims],
-        "data": result.data,
-        "fields": result.fields,
-        "prompt": prompt,
-        "prompt_sha256": None
-        if prompt is None
-        else hashlib.sha256(json.dumps(prompt, sort_keys=True).encode()).hexdigest(),
-        "timings_ms": {stage: round(t * 1000, 3) for stage, t in result.timings.items()},
-    }
-    return AuditRecord(
-        answer_id=result.answer_id,
-        created_at=time.time(),
-        question=result.question,
-        principal=principal,
-        abstained=result.abstained,
-        model=result.model,
-        tokens_in=result.tokens_in,
-        tokens_out=result.tokens_out,
-        cost=result.cost,
-        trace=trace,
-    )

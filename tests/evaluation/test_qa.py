@@ -15,6 +15,7 @@ from verirag.cli import app
 from verirag.evaluation.qa import (
     QA,
     contains,
+    evaluate,
     exact_match,
     normalize,
     read_qa,
@@ -105,7 +106,7 @@ def test_evaluate_qa_on_the_sample_corpus(kb: KnowledgeBase) -> None:
         QA("How many days do I have to return an item?", ("30 days",), None, ("refund-policy.md",)),
         QA("Who won the 1998 football world cup?", (), unanswerable=True),
     ]
-    run = kb.evaluate_qa(items, k=8)
+    run = evaluate(kb, items, k=8)
     run_id = kb.eval_runs.add(run)
     assert run.summary["containment"] == 1.0
     assert run.summary["retrieval_recall"] == 1.0

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tests.conftest import SAMPLE, write
 from verirag import KnowledgeBase
 from verirag.cli import app
-from verirag.evaluation.qa import read_qa
+from verirag.evaluation.qa import evaluate, read_qa
 from verirag.evaluation.questions import SCHEMA, asked, generate_questions
 
 
@@ -43,7 +43,7 @@ def test_generated_questions_feed_eval_qa(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(rows) == 8 and all(r["source"]["chunk_id"] for r in rows)
     items = read_qa(path)
     with KnowledgeBase(tmp_path / "kb") as kb:
-        run = kb.evaluate_qa(items)
+        run = evaluate(kb, items)
     # The blanked sentence is in the corpus: the pipeline finds most of them.
     assert run.summary["retrieval_recall"] >= 0.75
     assert run.summary["containment"] >= 0.5

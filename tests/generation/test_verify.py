@@ -6,7 +6,7 @@ import pytest
 
 from verirag.embedding import load_embedder
 from verirag.generation import Source, assemble, check, split_answer
-from verirag.results import SearchResult
+from verirag.retrieval import SearchResult
 from verirag.text import replaced
 
 REFUND = (

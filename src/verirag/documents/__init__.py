@@ -12,6 +12,7 @@ from verirag.documents._base import (
     ParseError,
     Parser,
     chunk_key_text,
+    stem,
 )
 from verirag.documents.code import CodeParser
 from verirag.documents.docx import DocxParser
@@ -31,6 +32,7 @@ __all__ = [
     "parse",
     "parser_for",
     "register",
+    "stem",
     "supported",
 ]
 

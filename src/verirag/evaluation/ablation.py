@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from verirag.config import Config
+from verirag.evaluation import qa
 from verirag.evaluation.qa import QA, QARun
 from verirag.ingest import TextRecord
 from verirag.retrieval import Mode, SearchOptions
@@ -58,7 +59,8 @@ def ablation(
     """The same questions through the naive and the full pipeline."""
     runs = {}
     with naive_copy(kb) as naive:
-        runs["naive"] = naive.evaluate_qa(
+        runs["naive"] = qa.evaluate(
+            naive,
             items,
             k=NAIVE_K,
             llm=llm,
@@ -68,7 +70,8 @@ def ablation(
             pipeline="naive",
             on_progress=(lambda d, n: on_progress("naive", d, n)) if on_progress else None,
         )
-    runs["full"] = kb.evaluate_qa(
+    runs["full"] = qa.evaluate(
+        kb,
         items,
         k=k,
         llm=llm,

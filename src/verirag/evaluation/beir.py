@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verirag.evaluation.metrics import evaluate
+from verirag.evaluation.metrics import evaluate, percentile
 from verirag.ingest import TextRecord
 from verirag.retrieval import Fusion, Mode, SearchOptions, aggregate
 
@@ -83,12 +83,8 @@ class VariantResult:
     latency_ms: list[float] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
-        latencies = sorted(self.latency_ms)
-        p95 = (
-            latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-            if latencies
-            else 0.0
-        )
+        latencies = self.latency_ms
+        p95 = percentile(latencies, 0.95)
         return {
             "variant": self.name,
             **{name: round(value, 4) for name, value in self.metrics.items()},
@@ -110,15 +106,14 @@ def run_variant(
     """Retrieve ``depth`` documents per query (chunk hits aggregated by ``how``) for the
     metrics, and time a production-shaped query (k=10, the variant's own candidate count)."""
     scope = kb.scope()
-    retriever = kb.retriever
     deep = replace(variant.options, candidates=candidates)
     run: dict[str, dict[str, float]] = {}
     latencies: list[float] = []
     for query_id, query in data.queries.items():
-        chunks = retriever.search(query, scope, 0, deep)
+        chunks = kb.retrieve(query, k=0, scope=scope, options=deep)
         run[query_id] = dict(aggregate(chunks, how)[:depth])
         start = time.perf_counter()
-        retriever.search(query, scope, 10, variant.options)
+        kb.retrieve(query, k=10, scope=scope, options=variant.options)
         latencies.append((time.perf_counter() - start) * 1000)
         if on_query is not None:
             on_query()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from verirag.evaluation.metrics import percentile
 from verirag.evaluation.qa import normalize
 from verirag.generation import Answer
 from verirag.ingest import TextRecord
@@ -327,8 +328,6 @@ def summarize_drift(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "new_fact_accuracy": _rate([o.new_fact for o in outcomes if o.new_fact is not None]),
         "as_of_fact_accuracy": sum(o.old_fact for o in outcomes) / n if n else None,
         "time_to_fresh_p50_ms": 1000 * statistics.median(times) if times else None,
-        "time_to_fresh_p95_ms": (
-            1000 * times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else None
-        ),
+        "time_to_fresh_p95_ms": 1000 * percentile(times, 0.95) if times else None,
         "edits_seen_fresh_at_once": len(times) / n if n else None,
     }

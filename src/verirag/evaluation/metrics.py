@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 Run = Mapping[str, Mapping[str, float]]  # query id -> document id -> score
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> document id -> relevance
@@ -59,3 +59,10 @@ def evaluate(run: Run, qrels: Qrels, *, ignore_identical_ids: bool = True) -> di
         totals["mrr@10"] += mrr_at(ranking, judged, 10)
     n = len(queries)
     return {name: value / n if n else 0.0 for name, value in totals.items()}
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The ``q`` quantile (0..1) by the nearest rank of the sorted values; 0 for none. Every
+    p95 verirag reports (evaluations, benchmarks) is this one."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0

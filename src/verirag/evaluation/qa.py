@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from verirag.evaluation.metrics import percentile
 from verirag.generation import Answer
+from verirag.kb import KnowledgeBase
+from verirag.retrieval import SearchOptions
 
 ARTICLES = re.compile(r"\b(a|an|the)\b")
 CITATION = re.compile(r"\s*\[\d+\]")
@@ -166,11 +169,6 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def summarize(scored: Sequence[Scored]) -> dict[str, Any]:
     """Means over the questions each metric applies to (``None`` where none does)."""
     abstained = [s for s in scored if s.abstained]
@@ -189,7 +187,7 @@ def summarize(scored: Sequence[Scored]) -> dict[str, Any]:
         "abstention_precision": hits / len(abstained) if abstained else None,
         "abstention_recall": hits / len(unanswerable) if unanswerable else None,
         "latency_p50_ms": 1000 * statistics.median([s.seconds for s in scored]) if n else None,
-        "latency_p95_ms": 1000 * _percentile([s.seconds for s in scored], 0.95) if n else None,
+        "latency_p95_ms": 1000 * percentile([s.seconds for s in scored], 0.95) if n else None,
         "tokens_per_question": sum(s.tokens_in + s.tokens_out for s in scored) / n if n else None,
         "cost_per_question": sum(s.cost for s in scored) / n if n else None,
     }
@@ -231,3 +229,44 @@ def evaluate_qa(
         if on_progress:
             on_progress(done, len(items))
     return QARun(summarize(scored), scored, dict(settings or {}))
+
+
+def evaluate(
+    kb: KnowledgeBase,
+    items: Sequence[QA],
+    *,
+    k: int = 8,
+    llm: str | None = None,
+    groups: Sequence[str] | None = None,
+    principal: str | None = None,
+    options: SearchOptions | None = None,
+    verify: bool = True,
+    pipeline: str = "full",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> QARun:
+    """Ask every question of ``kb`` (each under its own metadata filter) as ``ask`` would and
+    score the answers; ``kb.eval_runs.add`` keeps a run."""
+    options = options or SearchOptions()
+    settings = {
+        "pipeline": pipeline,
+        "k": k,
+        "generator": llm or kb.config.generator,
+        "chunking": f"{kb.config.chunking} {kb.config.chunk_tokens} tokens",
+        "search": options.mode.value,
+        "reranker": kb.config.reranker if options.rerank else None,
+        "citation_check": verify,
+    }
+
+    def ask(item: QA) -> Answer:
+        return kb.ask(
+            item.question,
+            k=k,
+            groups=groups,
+            principal=principal,
+            metadata=item.metadata,
+            llm=llm,
+            options=options,
+            verify=verify,
+        )
+
+    return evaluate_qa(items, ask, settings=settings, on_progress=on_progress)

@@ -1,248 +1,32 @@
 """Grounded answers: context assembly, a generator, citation checking, abstention.
 
-``answer()`` is the whole flow behind ``KnowledgeBase.ask``: the retrieved chunks become
-numbered sources within a token budget; a generator writes an answer citing them as ``[n]``;
-every sentence is checked against the sources it cites; and the answer abstains — "The
-documents don't say" — when retrieval finds nothing relevant enough or no sentence is
-supported.
+``answer()`` is the whole flow behind ``KnowledgeBase.ask`` (see :mod:`.answer`).
 """
 
-from __future__ import annotations
-
-import json
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Generator, Source, TokenSink
+from verirag.generation.answer import ABSTAIN, Answer, abstention, answer, sources_for
 from verirag.generation.context import Edits, assemble
-from verirag.generation.cues import citations
 from verirag.generation.extractive import ExtractiveGenerator
+from verirag.generation.generators import load_generator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
-from verirag.results import SearchResult
-from verirag.retrieval.rerank import Reranker
 
 __all__ = [
+    "ABSTAIN",
     "Answer",
     "Claim",
+    "Edits",
     "ExtractiveGenerator",
     "Generation",
     "GenerationError",
     "Generator",
     "Source",
     "Thresholds",
+    "TokenSink",
     "abstention",
     "answer",
     "assemble",
     "check",
     "load_generator",
+    "sources_for",
     "split_answer",
 ]
-
-ABSTAIN = "The documents don't say"
-
-
-@dataclass(slots=True)
-class Answer:
-    """An answer with its numbered sources, its checked claims and what it cost."""
-
-    answer_id: str
-    question: str
-    text: str
-    abstained: bool
-    sources: list[Source]
-    claims: list[Claim] = field(default_factory=list)
-    reason: str = ""  # why it abstained
-    model: str = ""
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
-    data: Any = None  # the JSON value, for structured output
-    fields: dict[str, list[int]] = field(default_factory=dict)  # JSON path -> sources it cites
-    prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages sent, if any
-
-    @property
-    def cited(self) -> list[Source]:
-        """The sources the answer's claims cite, in citation order."""
-        numbers = dict.fromkeys(n for claim in self.claims for n in claim.cited)
-        by_n = {s.n: s for s in self.sources}
-        return [by_n[n] for n in numbers if n in by_n]
-
-    @property
-    def unsupported(self) -> list[Claim]:
-        return [c for c in self.claims if not c.supported]
-
-    def to_json(self) -> dict[str, Any]:
-        """The answer, its checked claims and the sources it cites, as JSON values."""
-        return {
-            "answer_id": self.answer_id,
-            "question": self.question,
-            "answer": self.text,
-            "abstained": self.abstained,
-            "reason": self.reason,
-            "claims": [
-                {
-                    "text": c.text,
-                    "cited": list(c.cited),
-                    "supported": c.supported,
-                    "reason": c.reason,
-                }
-                for c in self.claims
-            ],
-            "sources": [s.to_json() for s in self.cited],
-            "data": self.data,
-            "fields": self.fields,
-            "model": self.model,
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "cost": self.cost,
-            "timings": self.timings,
-        }
-
-
-def abstention(sources: Sequence[Source], reason: str) -> str:
-    """The abstention text: it says what was searched, so a user knows where not to look."""
-    titles = list(dict.fromkeys(f"{s.title or s.doc_id} (v{s.version})" for s in sources))
-    searched = (
-        f" Searched {len(sources)} passage(s) from: {'; '.join(titles[:5])}"
-        + (f" and {len(titles) - 5} more." if len(titles) > 5 else ".")
-        if sources
-        else " No passage you may read matched the question."
-    )
-    return f"{ABSTAIN} ({reason}).{searched}"
-
-
-def answer(
-    question: str,
-    results: Sequence[SearchResult],
-    generator: Generator,
-    embedder: Embedder,
-    *,
-    answer_id: str,
-    count_tokens: Callable[[str], int],
-    budget_tokens: int | None = None,
-    min_relevance: float = 0.25,
-    thresholds: Thresholds | None = None,
-    schema: dict[str, Any] | None = None,
-    on_token: TokenSink | None = None,
-    verify: bool = True,
-    edits: Edits | None = None,
-) -> Answer:
-    """Sources from ``results``, a generation, checked claims; or an abstention.
-    ``verify=False`` (the naive baseline of an ablation) takes the generation as it is: no
-    relevance floor, no citation check, no abstention."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    budget = budget_tokens or generator.context_tokens
-    sources = assemble(results, budget_tokens=budget, count_tokens=count_tokens, edits=edits)
-    timings["context"] = time.perf_counter() - started
-    best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
-    if not sources or (verify and best < min_relevance):
-        reason = f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
-        return Answer(
-            answer_id,
-            question,
-            abstention(sources, reason),
-            True,
-            sources,
-            reason=reason,
-            model=generator.model_id,
-            timings=timings,
-        )
-    started = time.perf_counter()
-    generation = generator.generate(question, sources, schema=schema, on_token=on_token)
-    timings["generate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    data: Any = None
-    fields: dict[str, list[int]] = {}
-    if schema is not None:
-        # Each string field is checked as a claim on its own: fields carry their citations.
-        data = json.loads(generation.text)
-        claims = []
-        for path, leaf in _strings(data):
-            checked = check(leaf, sources, embedder, thresholds, question=question)
-            fields[path] = sorted({n for c in checked for n in c.cited})
-            claims.extend(checked)
-    elif not verify:
-        given = {source.n for source in sources}
-        claims = [
-            Claim(text, tuple(n for n in cited if n in given), True, 0.0, 0.0, "not checked")
-            for text, cited in map(citations, generation.parts or split_answer(generation.text))
-            if text
-        ]
-    else:
-        claims = (
-            check(
-                generation.text,
-                sources,
-                embedder,
-                thresholds,
-                question=question,
-                parts=generation.parts,
-            )
-            if generation.text
-            else []
-        )
-    timings["verify"] = time.perf_counter() - started
-    result = Answer(
-        answer_id,
-        question,
-        generation.text,
-        False,
-        sources,
-        claims,
-        model=generation.model,
-        tokens_in=generation.tokens_in,
-        tokens_out=generation.tokens_out,
-        timings=timings,
-        data=data,
-        fields=fields,
-        prompt=generation.prompt,
-    )
-    if schema is None and not any(c.supported for c in claims):
-        result.abstained = True
-        result.reason = (
-            "no sentence of the answer is supported by its sources"
-            if claims
-            else "no passage answers the question"
-        )
-        result.text = abstention(sources, result.reason)
-    return result
-
-
-def _strings(value: Any, path: str = "$") -> list[tuple[str, str]]:
-    """Every string in a JSON value with its path (``$.items[0].name``)."""
-    if isinstance(value, str):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [leaf for key, item in value.items() for leaf in _strings(item, f"{path}.{key}")]
-    if isinstance(value, list):
-        return [leaf for i, item in enumerate(value) for leaf in _strings(item, f"{path}[{i}]")]
-    return []
-
-
-def load_generator(
-    spec: str,
-    embedder: Embedder,
-    *,
-    threads: int | None = None,
-    scorer: Reranker | None = None,
-) -> Generator:
-    """``extractive`` (default; ``scorer`` is its optional trained sentence scorer),
-    ``openai:MODEL@BASE_URL`` or ``gguf:PATH[#sha256=HEX]``."""
-    if spec == "extractive":
-        return ExtractiveGenerator(embedder, scorer=scorer)
-    if spec.startswith("openai:"):
-        from verirag.generation.openai_chat import OpenAIChat
-
-        return OpenAIChat.from_spec(spec)
-    if spec.startswith("gguf:"):
-        from verirag.generation.llamacpp import LlamaCpp
-
-        return LlamaCpp.from_spec(spec, threads=threads)
-    raise ValueError(
-        f"unknown generator {spec!r}: use extractive, openai:MODEL@BASE_URL or gguf:PATH"
-    )

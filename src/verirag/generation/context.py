@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from verirag.generation._base import Source
 from verirag.generation.cues import inert
-from verirag.results import SearchResult
+from verirag.retrieval import SearchResult
 
 Edits = Callable[[str, int], Sequence[tuple[str, str]]]
 """(doc id, version) -> what that version's edit rewrote: (old sentences, new sentences) runs."""

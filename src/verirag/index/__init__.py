@@ -11,8 +11,20 @@ so no query ever sees a mix of two versions.
 from __future__ import annotations
 
 from verirag.index._base import OPEN, Hit, Index, IndexPoint, Scope, check_filters
+from verirag.index.sync import Embed, EmbedProgress, sync
 
-__all__ = ["OPEN", "Hit", "Index", "IndexPoint", "Scope", "check_filters", "open_index"]
+__all__ = [
+    "OPEN",
+    "Embed",
+    "EmbedProgress",
+    "Hit",
+    "Index",
+    "IndexPoint",
+    "Scope",
+    "check_filters",
+    "open_index",
+    "sync",
+]
 
 
 def open_index(path: str, dim: int, model_id: str) -> Index:

@@ -20,9 +20,8 @@ from typing import Any
 import pebble
 
 from verirag import documents
-from verirag.chunking import Chunk, Chunker, FixedChunker
-from verirag.documents._base import stem
-from verirag.text import load_tokenizer
+from verirag.chunking import Chunk, Chunker, load_chunker
+from verirag.documents import stem
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +34,7 @@ class ChunkerSpec:
     overlap: int = 32
 
     def build(self) -> Chunker:
-        cls = FixedChunker if self.kind == "fixed" else Chunker
-        return cls(load_tokenizer(self.tokenizer), self.tokens, self.overlap)
+        return load_chunker(self.tokenizer, self.kind, self.tokens, self.overlap)
 
 
 @dataclass(frozen=True, slots=True)

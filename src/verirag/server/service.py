@@ -16,13 +16,12 @@ from typing import Any
 
 from verirag.access import Principal
 from verirag.errors import Forbidden, NotFound
-from verirag.evaluation.qa import QA
-from verirag.generation import Answer
-from verirag.generation._base import TokenSink
+from verirag.evaluation.qa import QA, evaluate
+from verirag.generation import Answer, TokenSink
 from verirag.ingest import MAX_NAME_BYTES, SIDECAR_SUFFIX, IngestReport, is_sidecar
 from verirag.kb import KnowledgeBase
-from verirag.results import AsOf, SearchResult
-from verirag.store import AuditRecord, DocumentInfo, VersionInfo
+from verirag.retrieval import SearchResult
+from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo
 
 UPLOADS = "uploads"
 
@@ -142,7 +141,7 @@ class Service:
         """Score the principal's questions as the principal (the same access filter), and
         store the run."""
         with self.locked() as kb:
-            run = kb.evaluate_qa(items, k=k, groups=who.groups, principal=who.id)
+            run = evaluate(kb, items, k=k, groups=who.groups, principal=who.id)
             return kb.eval_runs.add(run, principal=who.id)
 
     def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from verirag.store.audit import AuditLog, AuditRecord
 from verirag.store.catalog import (
+    AsOf,
     Catalog,
     ChunkDetail,
     CurrentState,
@@ -15,6 +16,7 @@ from verirag.store.catalog import (
     NewVersion,
     StoredChunk,
     VersionInfo,
+    as_timestamp,
 )
 from verirag.store.db import CatalogError, Database
 from verirag.store.keys import KeyInfo, KeyStore
@@ -43,6 +45,7 @@ class Store:
 
 
 __all__ = [
+    "AsOf",
     "AuditLog",
     "AuditRecord",
     "Catalog",
@@ -61,4 +64,5 @@ __all__ = [
     "StoredRun",
     "VectorCache",
     "VersionInfo",
+    "as_timestamp",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,18 @@ from verirag.access import may_read, not_found
 from verirag.chunking import Chunk
 from verirag.store import schema as s
 from verirag.store.db import Database, insert_ignore
+
+AsOf = datetime | float | str  # a datetime, unix time, or ISO-8601 (naive means UTC)
+
+
+def as_timestamp(value: AsOf) -> float:
+    """Unix time from a datetime, a number, or an ISO-8601 string (naive means UTC)."""
+    if isinstance(value, int | float):
+        return float(value)
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ def mine_groups(
         relevant = {d for d, r in qrels.get(query_id, {}).items() if r >= 1}
         if not relevant:
             continue
-        ranked = kb.retriever.search(query, scope, depth * 3, options)
+        ranked = kb.retrieve(query, k=depth * 3, scope=scope, options=options)
         texts = dict(
             zip([c.key for c in ranked], kb.passages([c.key for c in ranked]), strict=True)
         )

@@ -1,10 +1,11 @@
 """Training groups for the extractive generator's sentence scorer, from question-answer pairs.
 
-Each question is asked of the knowledge base exactly as ``ask`` would (same retrieval, same
-context assembly); a sentence of the sources that contains a gold answer string is the
-positive, and sentences that contain none are the negatives: the ones the extractive
-generator ranks highest first (its mistakes), the rest drawn at random. The model then learns
-which sentence answers, a behaviour; the facts stay in the documents.
+Each question is asked of the knowledge base exactly as ``ask`` would (``kb.sources``: the
+same retrieval, the same context assembly, edits included); a sentence of the sources that
+contains a gold answer string is the positive, and sentences that contain none are the
+negatives: the ones the extractive generator ranks highest first (its mistakes), the rest
+drawn at random. The model then learns which sentence answers, a behaviour; the facts stay
+in the documents.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ def mine_sentence_groups(
 ) -> Iterator[Group]:
     """One group per answerable question: the best-ranked sentence holding an answer, and
     ``negatives`` sentences holding none (half the extractive generator's top picks)."""
-    from verirag.generation.context import assemble
-
     rng = random.Random(seed)
     generator = kb.generator("extractive")
     assert isinstance(generator, ExtractiveGenerator)
@@ -38,10 +37,7 @@ def mine_sentence_groups(
         answers = [a.lower() for a in qa.answers if a.strip()]
         if not answers:
             continue
-        results = kb.search(qa.question, k=k, metadata=qa.metadata)
-        sources = assemble(
-            results, budget_tokens=generator.context_tokens, count_tokens=kb.count_tokens
-        )
+        sources = kb.sources(qa.question, k=k, metadata=qa.metadata, llm="extractive")
         ranked = [s.text for s in generator.rank(qa.question, sources)]
         hits = [any(a in text.lower() for a in answers) for text in ranked]
         if not any(hits):

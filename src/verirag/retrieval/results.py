@@ -1,26 +1,27 @@
-"""What searches return, and the small types the facade's signatures share."""
+"""What a search returns: a ranked chunk with its citation and its score at every stage."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from verirag.retrieval import ScoredChunk
 from verirag.store import ChunkDetail
 
-AsOf = datetime | float | str
-EmbedProgress = Callable[[int, int], None]  # (chunks done, chunks to do)
+ChunkKey = tuple[str, int, int]  # doc_id, version, ordinal
 
 
-def as_timestamp(value: AsOf) -> float:
-    """Unix time from a datetime, a number, or an ISO-8601 string (naive means UTC)."""
-    if isinstance(value, int | float):
-        return float(value)
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+@dataclass(slots=True)
+class ScoredChunk:
+    doc_id: str
+    version: int
+    chunk_id: str
+    ordinal: int
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)  # stage -> score
+    ranks: dict[str, int] = field(default_factory=dict)  # stage -> 1-based rank
+
+    @property
+    def key(self) -> ChunkKey:
+        return (self.doc_id, self.version, self.ordinal)
 
 
 @dataclass(frozen=True, slots=True)
