@@ -278,3 +278,43 @@ def test_a_served_knowledge_base_says_it_is_in_use(server: Server) -> None:
             kb.search("refund")
     finally:
         kb.close()
+
+
+def test_every_route_declares_its_response_and_a_bug_is_a_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from verirag import KnowledgeBase
+    from verirag.server import create_app
+
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        app = create_app(kb)
+        spec = app.openapi()
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                ok = {c: r for c, r in operation["responses"].items() if c.startswith("2")}
+                assert ok, (method, path)
+                for code, response in ok.items():
+                    if code == "204":
+                        assert "content" not in response, (method, path)
+                        continue
+                    content = response["content"]
+                    schema = next(iter(content.values()))["schema"]
+                    # A JSON body names its model (or a list of one); only /metrics is text.
+                    if "application/json" in content:
+                        named = schema.get("$ref") or schema.get("items", {}).get("$ref")
+                        assert named, (method, path, schema)
+                    else:
+                        assert path == "/metrics", (method, path)
+
+        def broken(*_: object, **__: object) -> list[dict[str, Any]]:
+            return {}["a bug"]  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(app.state.service, "documents", broken)
+        loopback = {"base_url": "http://127.0.0.1", "client": ("127.0.0.1", 50000)}
+        with TestClient(app, raise_server_exceptions=False, **loopback) as client:
+            response = client.get("/api/documents")
+            assert response.status_code == 500
+            missing = client.get("/api/documents/nothing-here.md")
+            assert missing.status_code == 404 and "nothing-here.md" in missing.json()["detail"]

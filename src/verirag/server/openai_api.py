@@ -36,6 +36,40 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
+class ModelCard(BaseModel):
+    id: str
+    object: str
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: str
+    data: list[ModelCard]
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI's chat completion, with the answer's citations and verirag's own fields."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, int]
+    citations: list[dict[str, Any]]
+    verirag: dict[str, Any] = Field(description="answer_id and whether it abstained")
+
+
+_COMPLETION = {
+    200: {
+        "model": ChatCompletion,
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "description": "a chat completion; with `stream`, chat.completion.chunk events",
+    }
+}
+
+
 def _text(message: ChatMessage) -> str:
     if isinstance(message.content, list):
         return " ".join(p.get("text", "") for p in message.content if p.get("type") == "text")
@@ -57,14 +91,15 @@ def router(service: Service, metrics: Metrics, principal: Callable[..., Principa
     api = APIRouter(prefix="/v1")
     Who = Annotated[Principal, Depends(principal)]
 
-    @api.get("/models")
+    @api.get("/models", response_model=ModelList)
     def models(who: Who) -> dict[str, Any]:
         return {
             "object": "list",
             "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "verirag"}],
         }
 
-    @api.post("/chat/completions", response_model=None)
+    # The body is a ChatCompletion or an event stream: documented in ``responses``.
+    @api.post("/chat/completions", response_model=None, responses=_COMPLETION)  # type: ignore[arg-type]
     def chat(who: Who, body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         questions = [_text(m) for m in body.messages if m.role == "user"]
         if not questions or not questions[-1].strip():

@@ -1,0 +1,1 @@
+"""The REST routes under ``/api``, one module per resource."""

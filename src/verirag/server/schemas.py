@@ -1,0 +1,256 @@
+"""What the REST API takes and gives: request bodies and response models (the OpenAPI spec
+lists every one)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from verirag.config import MAX_QUERY_CHARS
+
+# -- requests -------------------------------------------------------------------------
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(10, ge=1, le=100)
+    as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
+    filters: dict[str, Any] | None = None
+    doc_ids: list[str] | None = None
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(8, ge=1, le=100)
+    as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
+    filters: dict[str, Any] | None = None
+    llm: str | None = Field(None, description="admins only: another generator spec")
+    json_schema: dict[str, Any] | None = Field(None, alias="schema")
+    stream: bool = False
+
+
+class EvalQuestion(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    answers: list[str] = Field(default_factory=list)
+    gold_docs: list[str] = Field(default_factory=list)
+    unanswerable: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+class EvalRequest(BaseModel):
+    questions: list[EvalQuestion] = Field(min_length=1, max_length=1000)
+    k: int = Field(8, ge=1, le=100)
+
+
+class IngestRequest(BaseModel):
+    paths: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="files or folders on the server's disk"
+    )
+    sync: bool = False
+    prefix: str = ""
+    access: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class KeyRequest(BaseModel):
+    name: str = Field(min_length=1)
+    groups: list[str] = Field(default_factory=list)
+    admin: bool = False
+
+
+# -- responses ------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: str
+    keys_required: bool
+
+
+class WhoAmI(BaseModel):
+    id: str
+    name: str
+    groups: list[str] | None = Field(description="null: an admin, who reads everything")
+    admin: bool
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    current_version: int | None = Field(description="null: removed")
+    latest_version: int
+    created_at: float
+    updated_at: float
+    title: str | None
+    format: str | None
+    access: list[str]
+    n_chunks: int
+    source_uri: str | None = Field(description="admins only")
+
+
+class VersionOut(BaseModel):
+    doc_id: str
+    version: int
+    seq: int
+    valid_to_seq: int | None
+    tombstone: bool
+    content_hash: str | None
+    source_uri: str | None = Field(description="admins only")
+    source_mtime: float | None
+    size_bytes: int | None
+    ingested_at: float
+    title: str | None
+    format: str | None
+    access: list[str]
+    metadata: dict[str, Any]
+    n_chunks: int
+    current: bool
+
+
+class DocumentDetail(DocumentOut):
+    versions: list[VersionOut]
+
+
+class ChunkSpan(BaseModel):
+    chunk_id: str
+    ordinal: int
+    char_start: int
+    char_end: int
+    section: list[str]
+
+
+class VersionText(VersionOut):
+    text: str | None
+    chunks: list[ChunkSpan]
+
+
+class DiffOut(BaseModel):
+    doc_id: str
+    old: int
+    new: int
+    diff: list[str] = Field(description="unified diff lines")
+
+
+class OutcomeOut(BaseModel):
+    doc_id: str
+    status: str = Field(description="new | changed | unchanged | removed | failed")
+    version: int | None
+    chunks: int
+    reason: str | None
+
+
+class IngestOut(BaseModel):
+    outcomes: list[OutcomeOut]
+    counts: dict[str, int]
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    version: int
+    title: str | None
+    section: list[str]
+    text: str
+    context: str
+    chunk_id: str
+    char_start: int
+    char_end: int
+    page_start: int | None
+    page_end: int | None
+    line_start: int | None
+    line_end: int | None
+    ingested_at: float
+    score: float
+    scores: dict[str, float] = Field(description="stage -> score")
+    ranks: dict[str, int] = Field(description="stage -> 1-based rank")
+
+
+class SearchOut(BaseModel):
+    query: str
+    results: list[SearchHit]
+
+
+class Edit(BaseModel):
+    was: str
+    now: str
+
+
+class SourceOut(BaseModel):
+    n: int
+    doc_id: str
+    version: int
+    title: str | None
+    section: list[str]
+    pages: list[int | None]
+    char_start: int
+    char_end: int
+    chunk_ids: list[str]
+    ingested_at: float
+    edits: list[Edit]
+    label: str
+
+
+class ClaimOut(BaseModel):
+    text: str
+    cited: list[int]
+    supported: bool
+    reason: str
+
+
+class AnswerOut(BaseModel):
+    answer_id: str
+    question: str
+    answer: str
+    abstained: bool
+    reason: str
+    claims: list[ClaimOut]
+    sources: list[SourceOut] = Field(description="the sources the claims cite")
+    data: Any = Field(description="the JSON value, for structured output")
+    fields: dict[str, list[int]] = Field(description="JSON path -> sources it cites")
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    timings: dict[str, float] = Field(description="stage -> seconds")
+
+
+class EvalRunOut(BaseModel):
+    run_id: str
+    created_at: float
+    kind: str
+    principal: str | None
+    settings: dict[str, Any]
+    summary: dict[str, Any]
+
+
+class EvalRunDetail(EvalRunOut):
+    questions: list[dict[str, Any]]
+
+
+class AuditOut(BaseModel):
+    """An answer's trace: the record's columns, then the trace's fields (filters, retrieved
+    chunks, sources, claims, prompt and its hash, per-stage timings)."""
+
+    model_config = ConfigDict(extra="allow")
+    answer_id: str
+    created_at: float
+    question: str
+    principal: str | None
+    abstained: bool
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost: float
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    name: str
+    groups: list[str]
+    admin: bool
+    created_at: float
+    revoked_at: float | None
+
+
+class KeyCreated(BaseModel):
+    key: str = Field(description="shown once; only its hash is stored")
+    name: str
