@@ -1,0 +1,195 @@
+"""The root command, its ``--kb`` option, and what every command group shares: consoles,
+progress bars, outcome lines, filters and locations."""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from verirag.ingest import IngestReport, Outcome, Status, parse_meta
+from verirag.kb import DEFAULT_PATH, KnowledgeBase
+from verirag.retrieval import SearchResult
+
+if TYPE_CHECKING:
+    from verirag.evaluation.beir import BeirData
+
+
+app = typer.Typer(
+    help="verirag: versioned, cited knowledge from your own documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+STYLE = {
+    Status.NEW: "green",
+    Status.CHANGED: "yellow",
+    Status.UNCHANGED: "dim",
+    Status.REMOVED: "magenta",
+    Status.FAILED: "red",
+}
+
+
+# The root ``--kb`` option, for the command that runs after it. Typer 0.29 vendors click and
+# exposes no current context, so a context variable carries it (one per thread or task).
+_KB_PATH: contextvars.ContextVar[Path] = contextvars.ContextVar(
+    "kb_path", default=Path(DEFAULT_PATH)
+)
+
+
+def kb_path() -> Path:
+    """The knowledge-base directory the root ``--kb`` option names."""
+    return _KB_PATH.get()
+
+
+def open_kb() -> KnowledgeBase:
+    return KnowledgeBase(kb_path())
+
+
+def when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@app.callback()
+def main(
+    kb: Annotated[
+        Path, typer.Option("--kb", envvar="VERIRAG_KB", help="knowledge-base directory")
+    ] = Path(DEFAULT_PATH),
+) -> None:
+    _KB_PATH.set(kb)
+
+
+def print_summary(report: IngestReport) -> None:
+    counts = report.counts()
+    summary = Table(title="Ingest summary", show_edge=False)
+    for status in Status:
+        summary.add_column(status.value, justify="right", style=STYLE[status])
+    summary.add_row(*(str(counts[s]) for s in Status))
+    out.print(summary)
+    listed = [o for o in report.outcomes if o.status is not Status.UNCHANGED]
+    if not listed:
+        return
+    detail = Table(show_edge=False, box=None, pad_edge=False)
+    detail.add_column("status")
+    detail.add_column("document")
+    detail.add_column("version", justify="right")
+    detail.add_column("chunks", justify="right")
+    detail.add_column("reason")
+    limit = 50
+    for o in listed[:limit]:
+        detail.add_row(
+            Text(o.status.value, style=STYLE[o.status]),
+            o.doc_id,
+            str(o.version or ""),
+            str(o.n_chunks or ""),
+            o.reason or "",
+        )
+    out.print(detail)
+    if len(listed) > limit:
+        out.print(f"... and {len(listed) - limit} more")
+
+
+def outcome_line(outcome: Outcome) -> None:
+    suffix = f" v{outcome.version}" if outcome.version else ""
+    reason = f": {outcome.reason}" if outcome.reason else ""
+    out.print(
+        Text(
+            f"{outcome.status.value:9} {outcome.doc_id}{suffix}{reason}",
+            style=STYLE[outcome.status],
+        )
+    )
+
+
+def doc_or_exit(kb: KnowledgeBase, doc_id: str) -> None:
+    try:
+        kb.history(doc_id)
+    except KeyError:
+        err.print(f"[red]no document {doc_id!r}[/red] (see `verirag docs`)")
+        raise typer.Exit(2) from None
+
+
+def split_spec(spec: str) -> tuple[str, int | None]:
+    doc, sep, version = spec.rpartition("@")
+    if sep and version.isdigit():
+        return doc, int(version)
+    return spec, None
+
+
+def parse_filters(pairs: list[str] | None) -> dict[str, Any] | None:
+    if not pairs:
+        return None
+    try:
+        return dict(parse_meta(pairs))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--filter") from exc
+
+
+def location(r: SearchResult) -> str:
+    parts = []
+    if r.page_start is not None:
+        parts.append(
+            f"p. {r.page_start}" + (f"-{r.page_end}" if r.page_end != r.page_start else "")
+        )
+    if r.line_start is not None:
+        parts.append(f"lines {r.line_start}-{r.line_end}")
+    return ", ".join(parts)
+
+
+# Options that search and ask share: what a query may see.
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="read the versions valid then (ISO date/time, UTC)"),
+]
+GroupOption = Annotated[
+    list[str] | None, typer.Option("--group", "-g", help="run as a principal in GROUP")
+]
+FilterOption = Annotated[
+    list[str] | None, typer.Option("--filter", help="metadata key=value (repeatable)")
+]
+# Which generator answers: ask and the evaluations that ask.
+LlmOption = Annotated[
+    str | None, typer.Option("--llm", help="extractive (default), openai:MODEL@URL or gguf:PATH")
+]
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def load_beir_or_exit(folder: Path, split: str) -> BeirData:
+    from verirag.evaluation import load_beir
+
+    try:
+        return load_beir(folder, split)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def ingest_corpus(kb: KnowledgeBase, data: BeirData, bar: Progress) -> None:
+    """A data set's corpus into ``kb`` (a no-op once it is there), with progress bars."""
+    task = bar.add_task(f"ingesting {data.name}", total=len(data.corpus))
+    embed_task = bar.add_task("embedding", total=None, visible=False)
+    kb.ingest_texts(
+        data.corpus,
+        on_progress=lambda _o, done, total: bar.update(task, completed=done, total=total),
+        on_embed=lambda done, total: bar.update(
+            embed_task, completed=done, total=total, visible=True
+        ),
+    )
