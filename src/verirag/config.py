@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from verirag.errors import InvalidInput
 
 CONFIG_FILE = "verirag.json"
 CATALOG_FILE = "catalog.db"
@@ -15,6 +18,18 @@ INDEX_DIR = "index"
 # document. 512 tokens is twice what the embedder reads (it truncates at 256).
 MAX_QUERY_CHARS = 4000
 MAX_QUERY_TOKENS = 512
+
+
+def check_query(query: str, count_tokens: Callable[[str], int], what: str = "query") -> None:
+    """Refuse an empty query (``ValueError``), or one past the limits above, in characters and
+    then in the embedder's tokens (:class:`InvalidInput`, HTTP 422)."""
+    if not query.strip():
+        raise ValueError(f"empty {what}")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"the {what} is longer than {MAX_QUERY_CHARS} characters")
+    if count_tokens(query) > MAX_QUERY_TOKENS:
+        raise InvalidInput(f"the {what} is longer than {MAX_QUERY_TOKENS} tokens")
+
 
 # Changing these changes what is stored (chunks, vectors): fixed when a knowledge base is made.
 STORED_FIELDS = ("tokenizer", "chunking", "chunk_tokens", "chunk_overlap", "embedder")

@@ -4,7 +4,6 @@ delegates; the work is theirs (``ingest``, ``index.sync``, ``retrieval``, ``gene
 
 from __future__ import annotations
 
-import difflib
 import functools
 import shutil
 import threading
@@ -16,12 +15,20 @@ from types import TracebackType
 from typing import Any
 
 from verirag import index as index_sync
-from verirag.access import may_read, normalise
+from verirag.access import normalise
 from verirag.chunking import Chunker
-from verirag.config import CATALOG_FILE, INDEX_DIR, MAX_QUERY_CHARS, MAX_QUERY_TOKENS, Config
+from verirag.config import CATALOG_FILE, INDEX_DIR, Config, check_query
 from verirag.embedding import CachedEmbedder, Embedder, embed_cached, load_embedder
 from verirag.errors import InvalidInput, NotFound
-from verirag.generation import Answer, Generator, Source, TokenSink, answer, load_generator
+from verirag.generation import (
+    Answer,
+    Generator,
+    Rewrites,
+    Source,
+    TokenSink,
+    answer,
+    load_generator,
+)
 from verirag.generation import sources_for as assemble_sources
 from verirag.index import EmbedProgress, Index, Scope, check_filters, open_index
 from verirag.ingest import (
@@ -57,7 +64,7 @@ from verirag.store import (
     VersionInfo,
     as_timestamp,
 )
-from verirag.text import replaced
+from verirag.text import unified_diff
 from verirag.trace import audit_record, price
 
 DEFAULT_PATH = ".verirag"
@@ -96,8 +103,7 @@ class KnowledgeBase:
         self._reranker = reranker
         self._retriever: Retriever | None = None
         self._generators: dict[str, Generator] = {}
-        # Versions are immutable, so what one rewrote never changes: computed once each.
-        self._edits = functools.lru_cache(maxsize=4096)(self._rewrote)
+        self._rewrites = Rewrites(self.catalog)
         c = self.config
         self._parsers = ParsePool(
             ChunkerSpec(c.tokenizer, c.chunking, c.chunk_tokens, c.chunk_overlap),
@@ -306,14 +312,8 @@ class KnowledgeBase:
         return self.retriever.results(self.retrieve(query, k=k, scope=scope, options=options))
 
     def check_query(self, query: str, what: str = "query") -> None:
-        """Refuse an empty query, or one past the documented limits (characters, then the
-        embedder's tokens): :class:`InvalidInput`, HTTP 422."""
-        if not query.strip():
-            raise ValueError(f"empty {what}")
-        if len(query) > MAX_QUERY_CHARS:
-            raise InvalidInput(f"the {what} is longer than {MAX_QUERY_CHARS} characters")
-        if self.count_tokens(query) > MAX_QUERY_TOKENS:
-            raise InvalidInput(f"the {what} is longer than {MAX_QUERY_TOKENS} tokens")
+        """Refuse an empty or over-long query (:func:`verirag.config.check_query`)."""
+        check_query(query, self.count_tokens, what)
 
     # -- answer -----------------------------------------------------------------------
 
@@ -374,7 +374,7 @@ class KnowledgeBase:
             results,
             self.generator(llm),
             count_tokens=self.count_tokens,
-            edits=functools.partial(self._edits_for, scope.groups),
+            edits=self._rewrites.for_reader(scope.groups),
         )
 
     def ask(
@@ -415,7 +415,7 @@ class KnowledgeBase:
             schema=schema,
             on_token=on_token,
             verify=verify,
-            edits=functools.partial(self._edits_for, scope.groups),
+            edits=self._rewrites.for_reader(scope.groups),
         )
         result.timings = {"retrieve": retrieve, **timings.stages, **result.timings}
         result.cost = price(result, self.config.prices)
@@ -432,23 +432,6 @@ class KnowledgeBase:
             )
         )
         return result
-
-    def _edits_for(
-        self, groups: Sequence[str] | None, doc_id: str, version: int
-    ) -> tuple[tuple[str, str], ...]:
-        """What ``version`` rewrote, if a reader of ``groups`` may read the version it
-        replaced: the old text is the previous version's, under that version's access."""
-        access, edits = self._edits(doc_id, version)
-        return edits if may_read(groups, access) else ()
-
-    def _rewrote(self, doc_id: str, version: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
-        """The previous version's access, and what ``version`` of ``doc_id`` says in place of
-        that version's sentences."""
-        before = self.catalog.previous(doc_id, version)
-        if before is None:
-            return [], ()
-        now = self.catalog.version(doc_id, version).text or ""
-        return before.access, tuple(replaced(before.text or "", now))
 
     # -- read -------------------------------------------------------------------------
 
@@ -487,15 +470,8 @@ class KnowledgeBase:
     ) -> list[str]:
         """Unified diff of two versions' normalised text, as lines."""
         a, b = self.version(doc_id, old, groups=groups), self.version(doc_id, new, groups=groups)
-        return list(
-            difflib.unified_diff(
-                (a.text or "").splitlines(),
-                (b.text or "").splitlines(),
-                f"{doc_id}@{old}",
-                f"{doc_id}@{new}",
-                n=context,
-                lineterm="",
-            )
+        return unified_diff(
+            a.text or "", b.text or "", f"{doc_id}@{old}", f"{doc_id}@{new}", context
         )
 
     def check(self) -> list[str]:

@@ -13,6 +13,7 @@ from verirag.config import Config
 from verirag.kb import KnowledgeBase
 
 if TYPE_CHECKING:
+    from verirag.evaluation.cost import Inputs
     from verirag.tuning.reranker import Group
 
 from verirag.cli.app import (
@@ -64,47 +65,58 @@ def advise(
 ) -> None:
     """Total cost of keeping knowledge in retrieval against fine-tuning a model on it, from
     your figures; every assumption is printed with the result."""
-    from verirag.evaluation.cost import Inputs, compare
+    from verirag.evaluation.cost import Inputs, audited_tokens
 
     measured = ""
     if tokens_in is None or tokens_out is None:
         with open_kb() as kb:
-            llm = [r for r in kb.audit.records() if r.tokens_in > 0]
-        if llm:
-            measured = f" (mean of {len(llm)} audited LLM answers)"
-            tokens_in = tokens_in or sum(r.tokens_in for r in llm) / len(llm)
-            tokens_out = tokens_out or sum(r.tokens_out for r in llm) / len(llm)
+            audited = audited_tokens(kb.audit.records())
+        if audited is not None:
+            mean_in, mean_out, n = audited
+            measured = f" (mean of {n} audited LLM answers)"
         else:
+            mean_in, mean_out = 2500, 150
             measured = " (assumed: no LLM answer in the audit trail yet)"
-            tokens_in, tokens_out = tokens_in or 2500, tokens_out or 150
-    assert tokens_in is not None and tokens_out is not None
+        tokens_in, tokens_out = tokens_in or mean_in, tokens_out or mean_out
     inputs = Inputs(
-        queries_per_day,
-        changes_per_month,
-        tokens_in,
-        tokens_out,
-        price_in,
-        price_out,
-        ft_tokens_in,
-        ft_price_in,
-        ft_price_out,
-        retrain_cost,
-        max_stale_days,
-        ingest_cost,
-        months,
+        queries_per_day=queries_per_day,
+        changes_per_month=changes_per_month,
+        tokens_in_per_query=tokens_in,
+        tokens_out_per_query=tokens_out,
+        price_in=price_in,
+        price_out=price_out,
+        ft_tokens_in_per_query=ft_tokens_in,
+        ft_price_in=ft_price_in,
+        ft_price_out=ft_price_out,
+        retrain_cost=retrain_cost,
+        max_stale_days=max_stale_days,
+        ingest_cost_per_change=ingest_cost,
+        months=months,
     )
+    _print_advice(inputs, measured)
+
+
+def _print_advice(inputs: Inputs, measured: str) -> None:
+    """The assumptions, then retrieval against fine-tuning, then which costs less."""
+    from verirag.evaluation.cost import compare
+
+    i, months = inputs, inputs.months
     result = compare(inputs)
     assumptions = Table("assumption", "value", title="Assumptions")
+    tokens = f"{i.tokens_in_per_query:,.0f} in, {i.tokens_out_per_query:,.0f} out"
     for label, value in (
-        ("questions per day", f"{queries_per_day:,.0f}"),
-        ("documents changed per month", f"{changes_per_month:,.0f}"),
-        ("tokens per answer, retrieval", f"{tokens_in:,.0f} in, {tokens_out:,.0f} out{measured}"),
-        ("price, retrieval model", f"${price_in}/M in, ${price_out}/M out"),
-        ("tokens per answer, fine-tuned", f"{ft_tokens_in:,.0f} in, {tokens_out:,.0f} out"),
-        ("price, fine-tuned model", f"${ft_price_in}/M in, ${ft_price_out}/M out"),
-        ("cost per fine-tuning run", f"${retrain_cost:,.2f}"),
-        ("longest a changed fact may stay wrong", f"{max_stale_days:g} days"),
-        ("cost to re-ingest a changed document", f"${ingest_cost:,.4f}"),
+        ("questions per day", f"{i.queries_per_day:,.0f}"),
+        ("documents changed per month", f"{i.changes_per_month:,.0f}"),
+        ("tokens per answer, retrieval", tokens + measured),
+        ("price, retrieval model", f"${i.price_in}/M in, ${i.price_out}/M out"),
+        (
+            "tokens per answer, fine-tuned",
+            f"{i.ft_tokens_in_per_query:,.0f} in, {i.tokens_out_per_query:,.0f} out",
+        ),
+        ("price, fine-tuned model", f"${i.ft_price_in}/M in, ${i.ft_price_out}/M out"),
+        ("cost per fine-tuning run", f"${i.retrain_cost:,.2f}"),
+        ("longest a changed fact may stay wrong", f"{i.max_stale_days:g} days"),
+        ("cost to re-ingest a changed document", f"${i.ingest_cost_per_change:,.4f}"),
         ("horizon", f"{months} months"),
     ):
         assumptions.add_row(label, value)

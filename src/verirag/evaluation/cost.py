@@ -112,3 +112,13 @@ def compare(i: Inputs) -> Comparison:
     )
     stale = DAYS_PER_MONTH / retrains / 2 if retrains else 0.0
     return Comparison(retrieval, finetune, retrains, 0.0, stale, i.months)
+
+
+def audited_tokens(records: Iterable[AuditRecord]) -> tuple[float, float, int] | None:
+    """Mean input and output tokens of the audited answers an LLM wrote (the extractive
+    generator spends none), and how many there were; ``None`` when there are none."""
+    llm = [r for r in records if r.tokens_in > 0]
+    if not llm:
+        return None
+    n = len(llm)
+    return sum(r.tokens_in for r in llm) / n, sum(r.tokens_out for r in llm) / n, n

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verirag.embedding import Embedder
-from verirag.generation._base import Generator, Source, TokenSink
+from verirag.generation._base import Generation, Generator, Source, TokenSink
 from verirag.generation.context import Edits, assemble
 from verirag.generation.cues import citations
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
@@ -152,33 +152,17 @@ def answer(
     data: Any = None
     fields: dict[str, list[int]] = {}
     if schema is not None:
-        # Each string field is checked as a claim on its own: fields carry their citations.
         data = json.loads(generation.text)
-        claims = []
-        for path, leaf in _strings(data):
-            checked = check(leaf, sources, embedder, thresholds, question=question)
-            fields[path] = sorted({n for c in checked for n in c.cited})
-            claims.extend(checked)
+        claims, fields = _checked_fields(data, sources, embedder, thresholds, question)
     elif not verify:
-        given = {source.n for source in sources}
-        claims = [
-            Claim(text, tuple(n for n in cited if n in given), True, 0.0, 0.0, "not checked")
-            for text, cited in map(citations, generation.parts or split_answer(generation.text))
-            if text
-        ]
-    else:
-        claims = (
-            check(
-                generation.text,
-                sources,
-                embedder,
-                thresholds,
-                question=question,
-                parts=generation.parts,
-            )
-            if generation.text
-            else []
+        claims = _unchecked(generation, sources)
+    elif generation.text:
+        parts = generation.parts
+        claims = check(
+            generation.text, sources, embedder, thresholds, question=question, parts=parts
         )
+    else:
+        claims = []
     timings["verify"] = time.perf_counter() - started
     result = Answer(
         answer_id,
@@ -197,13 +181,41 @@ def answer(
     )
     if schema is None and not any(c.supported for c in claims):
         result.abstained = True
-        result.reason = (
-            "no sentence of the answer is supported by its sources"
-            if claims
-            else "no passage answers the question"
-        )
+        result.reason = _UNSUPPORTED if claims else "no passage answers the question"
         result.text = abstention(sources, result.reason)
     return result
+
+
+_UNSUPPORTED = "no sentence of the answer is supported by its sources"
+
+
+def _unchecked(generation: Generation, sources: Sequence[Source]) -> list[Claim]:
+    """The generation's sentences taken as they are (the naive baseline), citations of
+    sources that were not given dropped."""
+    given = {source.n for source in sources}
+    return [
+        Claim(text, tuple(n for n in cited if n in given), True, 0.0, 0.0, "not checked")
+        for text, cited in map(citations, generation.parts or split_answer(generation.text))
+        if text
+    ]
+
+
+def _checked_fields(
+    data: Any,
+    sources: Sequence[Source],
+    embedder: Embedder,
+    thresholds: Thresholds | None,
+    question: str,
+) -> tuple[list[Claim], dict[str, list[int]]]:
+    """Each string field of a structured answer checked as a claim of its own, and the
+    sources each field cites (by JSON path)."""
+    claims: list[Claim] = []
+    fields: dict[str, list[int]] = {}
+    for path, leaf in _strings(data):
+        checked = check(leaf, sources, embedder, thresholds, question=question)
+        fields[path] = sorted({n for c in checked for n in c.cited})
+        claims.extend(checked)
+    return claims, fields
 
 
 def _strings(value: Any, path: str = "$") -> list[tuple[str, str]]:

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
+from verirag.access import may_read
 from verirag.generation._base import Source
 from verirag.generation.cues import inert
 from verirag.retrieval import SearchResult
+from verirag.store import Catalog
+from verirag.text import replaced
 
 Edits = Callable[[str, int], Sequence[tuple[str, str]]]
 """(doc id, version) -> what that version's edit rewrote: (old sentences, new sentences) runs."""
+
+
+class Rewrites:
+    """What each version says in place of the previous version's sentences, computed once per
+    version (versions are immutable), and shown to a reader only if they may read the
+    version it replaced."""
+
+    def __init__(self, catalog: Catalog, cached: int = 4096) -> None:
+        self.catalog = catalog
+        self._rewrote = functools.lru_cache(maxsize=cached)(self._compute)
+
+    def for_reader(self, groups: Sequence[str] | None) -> Edits:
+        """The :data:`Edits` a reader of ``groups`` (``None``: everything) may be shown."""
+
+        def edits(doc_id: str, version: int) -> tuple[tuple[str, str], ...]:
+            access, found = self._rewrote(doc_id, version)
+            return found if may_read(groups, access) else ()
+
+        return edits
+
+    def _compute(self, doc_id: str, version: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        before = self.catalog.previous(doc_id, version)
+        if before is None:
+            return [], ()
+        now = self.catalog.version(doc_id, version).text or ""
+        return before.access, tuple(replaced(before.text or "", now))
 
 
 def assemble(

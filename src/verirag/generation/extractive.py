@@ -72,29 +72,8 @@ class ExtractiveGenerator:
 
     def rank(self, question: str, sources: Sequence[Source]) -> list[Sentence]:
         """Every distinct sentence of the sources, best first."""
-        found: list[tuple[int, str, int, int]] = []
-        seen: set[str] = set()
-        bags: list[set[str]] = []
         asked = set(terms(question))
-        for source in sources:
-            for start, end in sentences(source.text):
-                text = source.text[start:end].strip()
-                key = " ".join(text.lower().split())
-                # A heading or a one-word fragment answers nothing.
-                bag = set(terms(text))
-                # Nothing but the question's own terms ("The 92nd Academy Awards") answers
-                # nothing either.
-                # An instruction planted for the model ("ignore previous instructions, say
-                # ...") is never an answer, however well it matches the question.
-                if (
-                    len(key.split()) >= 2
-                    and key not in seen
-                    and not bag <= asked
-                    and not is_instruction(text)
-                ):
-                    seen.add(key)
-                    found.append((source.n, text, start, end))
-                    bags.append(bag)
+        found, bags = _answer_sentences(sources, asked)
         if not found:
             return []
         w = self.weights
@@ -181,3 +160,27 @@ def _superseded(question: str, kind: AnswerKind, sources: Sequence[Source]) -> s
             said = new.lower()
             gone |= {c for c in answer_candidates(old, question, kind) if c.lower() not in said}
     return gone
+
+
+def _answer_sentences(
+    sources: Sequence[Source], asked: set[str]
+) -> tuple[list[tuple[int, str, int, int]], list[set[str]]]:
+    """The sentences that may answer, once each, as (source, text, start, end), with their
+    content terms. A heading or a one-word fragment answers nothing; nor does a sentence of
+    nothing but the question's own terms ("The 92nd Academy Awards"), nor an instruction
+    planted for the model ("ignore previous instructions, say ..."), however well it
+    matches the question."""
+    found: list[tuple[int, str, int, int]] = []
+    bags: list[set[str]] = []
+    seen: set[str] = set()
+    for source in sources:
+        for start, end in sentences(source.text):
+            text = source.text[start:end].strip()
+            key = " ".join(text.lower().split())
+            bag = set(terms(text))
+            fits = len(key.split()) >= 2 and key not in seen and not bag <= asked
+            if fits and not is_instruction(text):
+                seen.add(key)
+                found.append((source.n, text, start, end))
+                bags.append(bag)
+    return found, bags

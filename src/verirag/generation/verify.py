@@ -120,25 +120,33 @@ def check(
             meaning_needed.append((len(claims), [e.n for e in holding]))
         claims.append(Claim(text, tuple(known), not reason, best_words, 0.0, reason))
     if meaning_needed:
-        # Embedding is the slow part: only for claims the words leave in doubt.
-        pieces = {
-            n: [s.text[a:b] for a, b in sentences(s.text)] or [s.text] for n, s in given.items()
-        }
-        wanted = [claims[i].text for i, _ in meaning_needed]
-        pool = sorted({t for _, ns in meaning_needed for n in ns for t in pieces[n]})
-        vectors = embedder.embed([*wanted, *pool])
-        pool_vectors = dict(zip(pool, vectors[len(wanted) :], strict=True))
-        for (i, holders), vector in zip(meaning_needed, vectors[: len(wanted)], strict=True):
-            claim = claims[i]
-            scored = [(float(pool_vectors[t] @ vector), t) for n in holders for t in pieces[n]]
-            meaning, closest = max(scored) if scored else (0.0, "")
-            reason = "" if meaning >= limits.meaning else "the cited source does not say this"
-            if not reason and negated(claim.text) != negated(closest):
-                reason = NEGATES
-            claims[i] = dataclasses.replace(
-                claim, meaning=meaning, supported=not reason, reason=reason
-            )
+        _check_meaning(claims, meaning_needed, given, embedder, limits.meaning)
     return claims
+
+
+def _check_meaning(
+    claims: list[Claim],
+    needed: Sequence[tuple[int, list[int]]],
+    given: dict[int, Source],
+    embedder: Embedder,
+    threshold: float,
+) -> None:
+    """Settle the claims the words leave in doubt (index, sources that may hold it) by the
+    closest sentence of those sources in meaning; embedding is the slow part, so only these
+    are embedded."""
+    pieces = {n: [s.text[a:b] for a, b in sentences(s.text)] or [s.text] for n, s in given.items()}
+    wanted = [claims[i].text for i, _ in needed]
+    pool = sorted({t for _, ns in needed for n in ns for t in pieces[n]})
+    vectors = embedder.embed([*wanted, *pool])
+    pool_vectors = dict(zip(pool, vectors[len(wanted) :], strict=True))
+    for (i, holders), vector in zip(needed, vectors[: len(wanted)], strict=True):
+        claim = claims[i]
+        scored = [(float(pool_vectors[t] @ vector), t) for n in holders for t in pieces[n]]
+        meaning, closest = max(scored) if scored else (0.0, "")
+        reason = "" if meaning >= threshold else "the cited source does not say this"
+        if not reason and negated(claim.text) != negated(closest):
+            reason = NEGATES
+        claims[i] = dataclasses.replace(claim, meaning=meaning, supported=not reason, reason=reason)
 
 
 def _negation(claim: str, source: Source) -> str:

@@ -1,5 +1,6 @@
 """Text primitives every stage shares: the tokenizer, sentences, content terms."""
 
+from verirag.text.diff import unified_diff
 from verirag.text.sentences import line_spans, replaced, sentence_spans, sentences
 from verirag.text.terms import STOPWORDS, anchors, fold, names, numbers, terms, words
 from verirag.text.tokenizer import (
@@ -28,5 +29,6 @@ __all__ = [
     "sentence_spans",
     "sentences",
     "terms",
+    "unified_diff",
     "words",
 ]

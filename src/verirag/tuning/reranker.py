@@ -155,8 +155,65 @@ def train(
 
     steps_per_epoch = math.ceil(len(groups) / batch_groups)
     total_steps = max(1, int(steps_per_epoch * epochs))
-    # The new head starts from nothing: it learns 20x faster than the pretrained encoder, or a
-    # few hundred steps on CPU would not move it past chance.
+    optimizer, scheduler = _optimizer(model, lr, total_steps)
+    fingerprint = _fingerprint(
+        groups,
+        layers=layers,
+        epochs=epochs,
+        batch_groups=batch_groups,
+        lr=lr,
+        max_length=max_length,
+        seed=seed,
+    )
+    training = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    step = _resume(checkpoint, fingerprint, training) if checkpoint is not None else 0
+    model.train()
+    order: list[int] = []
+    while step < total_steps:
+        epoch, position = divmod(step, steps_per_epoch)
+        if position == 0 or not order:
+            # Each epoch's order depends only on (seed, epoch), so a resumed run sees the
+            # batches an uninterrupted one would.
+            order = list(range(len(groups)))
+            random.Random(seed + epoch).shuffle(order)
+        start = position * batch_groups
+        batch = [groups[i] for i in order[start : start + batch_groups]]
+        loss = _listwise_loss(model, tokenizer, batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        step += 1
+        if checkpoint is not None and (step % checkpoint_every == 0 or step == total_steps):
+            state = {name: part.state_dict() for name, part in training.items()}
+            state |= {"fingerprint": fingerprint, "step": step, "torch_rng": torch.get_rng_state()}
+            _save_checkpoint(checkpoint, state)
+        if on_step is not None:
+            on_step(step, total_steps, loss.item())
+    model.eval()
+    exported = export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    return exported
+
+
+def _listwise_loss(model: Any, tokenizer: Any, batch: Sequence[Group]) -> Any:
+    """Cross-entropy of a softmax over each group's passages, the positive first."""
+    import torch
+
+    pairs = [(g.query, p) for g in batch for p in (g.positive, *g.negatives)]
+    logits = model(**_features(tokenizer, pairs)).view(len(batch), -1)
+    target = torch.zeros(len(batch), dtype=torch.long)
+    return torch.nn.functional.cross_entropy(logits, target)
+
+
+def _optimizer(model: Any, lr: float, total_steps: int) -> tuple[Any, Any]:
+    """AdamW with a linear warm-up over the first tenth of the steps, then linear decay. The
+    new head starts from nothing: it learns 20x faster than the pretrained encoder, or a
+    few hundred steps on CPU would not move it past chance."""
+    import torch
+
     optimizer = torch.optim.AdamW(
         [
             {"params": model.bert.parameters(), "lr": lr},
@@ -169,69 +226,27 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / decay))
     )
-    fingerprint = _fingerprint(
-        groups,
-        layers=layers,
-        epochs=epochs,
-        batch_groups=batch_groups,
-        lr=lr,
-        max_length=max_length,
-        seed=seed,
-    )
-    step = 0
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=True)
-        if state["fingerprint"] != fingerprint:
-            raise ValueError(
-                f"{checkpoint} was saved by a run with other training data or settings; "
-                "delete it to start over"
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        step = state["step"]
-    model.train()
-    order: list[int] = []
-    while step < total_steps:
-        epoch, position = divmod(step, steps_per_epoch)
-        if position == 0 or not order:
-            # Each epoch's order depends only on (seed, epoch), so a resumed run sees the
-            # batches an uninterrupted one would.
-            order = list(range(len(groups)))
-            random.Random(seed + epoch).shuffle(order)
-        start = position * batch_groups
-        batch = [groups[i] for i in order[start : start + batch_groups]]
-        pairs = [(g.query, p) for g in batch for p in (g.positive, *g.negatives)]
-        features = _features(tokenizer, pairs)
-        logits = model(**features).view(len(batch), -1)
-        target = torch.zeros(len(batch), dtype=torch.long)  # the positive is first
-        loss = torch.nn.functional.cross_entropy(logits, target)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        step += 1
-        if checkpoint is not None and (step % checkpoint_every == 0 or step == total_steps):
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "fingerprint": fingerprint,
-                    "step": step,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "torch_rng": torch.get_rng_state(),
-                },
-            )
-        if on_step is not None:
-            on_step(step, total_steps, loss.item())
-    model.eval()
-    exported = export(model, tokenizer, base, out_dir, max_length=max_length, layers=layers)
-    if checkpoint is not None:
-        checkpoint.unlink(missing_ok=True)
-    return exported
+    return optimizer, scheduler
+
+
+def _resume(checkpoint: Path, fingerprint: str, training: dict[str, Any]) -> int:
+    """Load the model, optimizer, scheduler and RNG state saved at ``checkpoint`` (when there
+    is one, from a run with the same data and settings); the step to go on from."""
+    import torch
+
+    if not checkpoint.exists():
+        return 0
+    state = torch.load(checkpoint, weights_only=True)
+    if state["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"{checkpoint} was saved by a run with other training data or settings; "
+            "delete it to start over"
+        )
+    for name, part in training.items():
+        part.load_state_dict(state[name])
+    torch.set_rng_state(state["torch_rng"])
+    step: int = state["step"]
+    return step
 
 
 def _fingerprint(groups: Sequence[Group], **settings: object) -> str:
