@@ -11,8 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from verirag import index as index_sync
 from verirag.access import normalise
@@ -23,26 +22,22 @@ from verirag.errors import InvalidInput, NotFound
 from verirag.generation import (
     Answer,
     Generator,
+    Generators,
     Rewrites,
     Source,
     TokenSink,
     answer,
-    load_generator,
 )
 from verirag.generation import sources_for as assemble_sources
-from verirag.index import EmbedProgress, Index, Scope, check_filters, open_index
+from verirag.index import EmbedProgress, Filters, Index, Scope, check_filters, open_index
 from verirag.ingest import (
-    ChunkerSpec,
+    Batch,
+    Files,
     Ingestor,
     IngestReport,
     Outcome,
-    ParsePool,
-    Progress,
     Status,
     TextRecord,
-    changes,
-    discover,
-    text_sources,
 )
 from verirag.retrieval import (
     Reranker,
@@ -54,11 +49,7 @@ from verirag.retrieval import (
     load_reranker,
 )
 from verirag.store import (
-    AsOf,
-    AuditLog,
     DocumentInfo,
-    EvalRuns,
-    KeyStore,
     Store,
     StoredChunk,
     VersionInfo,
@@ -96,26 +87,26 @@ class KnowledgeBase:
         self.config = Config.reconcile(self.path, config)
         self.store = Store.open(self.path / CATALOG_FILE)
         self.catalog = self.store.catalog
+        self.audit = self.store.audit  # every answer's trace (``ask`` records one per call)
+        self.keys = self.store.keys  # the HTTP server's API keys
+        self.eval_runs = self.store.runs  # kept evaluation runs (``eval_runs.add``)
         self._embedder = embedder
         self._index = index
         self._own_index = index is None
-        self._generator = generator
         self._reranker = reranker
         self._retriever: Retriever | None = None
-        self._generators: dict[str, Generator] = {}
-        self._rewrites = Rewrites(self.catalog)
-        c = self.config
-        self._parsers = ParsePool(
-            ChunkerSpec(c.tokenizer, c.chunking, c.chunk_tokens, c.chunk_overlap),
-            workers=c.parse_workers,
-            timeout_s=c.parse_timeout_s,
-            memory_mb=c.parse_memory_mb,
+        self._generators = Generators(
+            generator or self.config.generator,
+            lambda: self._sentence_embedder,
+            threads=self.config.threads,
+            sentence_scorer=self.config.sentence_scorer,
         )
-        self._ingestor = Ingestor(self.catalog, self._parsers, max_bytes=c.max_file_mb * 1_000_000)
+        self._rewrites = Rewrites(self.catalog)
+        self._ingestor = Ingestor.from_config(self.catalog, self.config)
 
     @functools.cached_property
     def chunker(self) -> Chunker:
-        return self._parsers.spec.build()
+        return self._ingestor.pool.spec.build()
 
     # -- ingest -----------------------------------------------------------------------
 
@@ -123,37 +114,16 @@ class KnowledgeBase:
         self,
         *paths: str | Path,
         sync: bool = False,
-        prefix: str = "",
-        access: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        on_progress: Progress | None = None,
-        on_embed: EmbedProgress | None = None,
         index: bool = True,
-        follow_symlinks: bool = False,
-        sidecars: bool = True,
+        on_embed: EmbedProgress | None = None,
+        **options: Unpack[Files],
     ) -> IngestReport:
-        """Ingest files and directories. Each document's id is ``prefix`` + its path relative
-        to the directory given (or its file name). ``sync=True`` also tombstones the live
-        documents under ``prefix`` that are no longer there; a missing path disables that, so
-        a typo never empties a knowledge base. ``access`` and ``metadata`` not given keep the
-        current version's. ``index=False`` leaves the index behind the catalog until the next
-        search (or ``sync_index``), for bulk loads. Symlinks out of a folder are reported,
-        not followed, unless ``follow_symlinks``; ``sidecars=False`` ignores
-        ``<file>.verirag.toml`` files (uploads)."""
-        if sync and any(Path(p).is_file() for p in paths):
-            raise ValueError("sync mirrors directories; give folders, not files, with sync")
-        sources, failures = discover(
-            paths, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
-        )
-        missing = any(f.reason == "no such file or directory" for f in failures)
-        report = self._ingestor.run(
-            sources,
-            access=list(access) if access is not None else None,
-            metadata=metadata,
-            failures=failures,
-            remove_missing=prefix if sync and not missing else None,
-            on_progress=on_progress,
-        )
+        """Ingest files and directories (``options``: :class:`verirag.ingest.Files`).
+        ``sync=True`` also tombstones the live documents under ``prefix`` that are no longer
+        there; a missing path disables that, so a typo never empties a knowledge base.
+        ``index=False`` leaves the index behind the catalog until the next search (or
+        ``sync_index``), for bulk loads."""
+        report = self._ingestor.files(paths, sync=sync, **options)
         if index:
             self.sync_index(on_embed)
         return report
@@ -162,19 +132,12 @@ class KnowledgeBase:
         self,
         records: Iterable[TextRecord],
         *,
-        access: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        on_progress: Progress | None = None,
-        on_embed: EmbedProgress | None = None,
         index: bool = True,
+        on_embed: EmbedProgress | None = None,
+        **options: Unpack[Batch],
     ) -> IngestReport:
         """Ingest documents given as text (records of a data set, pages fetched elsewhere)."""
-        report = self._ingestor.run(
-            text_sources(records),
-            access=list(access) if access is not None else None,
-            metadata=metadata,
-            on_progress=on_progress,
-        )
+        report = self._ingestor.texts(records, **options)
         if index:
             self.sync_index(on_embed)
         return report
@@ -191,36 +154,23 @@ class KnowledgeBase:
         self,
         directory: str | Path,
         *,
-        prefix: str = "",
-        access: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
         stop_event: threading.Event | None = None,
-        on_progress: Progress | None = None,
         debounce_ms: int = 300,
+        **options: Unpack[Files],
     ) -> None:
         """Follow ``directory``: changed files are re-ingested, deleted ones tombstoned, until
         ``stop_event`` is set (or Ctrl-C). Call :meth:`ingest` with ``sync=True`` first to
         start from a mirror of the folder."""
-        for change in changes(
-            directory, prefix=prefix, stop_event=stop_event, debounce_ms=debounce_ms
+        for _ in self._ingestor.follow(
+            directory, stop_event=stop_event, debounce_ms=debounce_ms, **options
         ):
-            self._ingestor.run(
-                change.sources,
-                access=list(access) if access is not None else None,
-                metadata=metadata,
-                failures=change.failures,
-                remove=change.gone,
-                on_progress=on_progress,
-            )
             self.sync_index()
 
     # -- index ------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.config.embedder, threads=self.config.threads)
-        return self._embedder
+        return self._embedder or load_embedder(self.config.embedder, threads=self.config.threads)
 
     @property
     def index(self) -> Index:
@@ -264,22 +214,14 @@ class KnowledgeBase:
         """The embedded text (breadcrumb + chunk) of (doc, version, ordinal) keys."""
         return self.retriever.passages(keys)
 
-    def scope(
-        self,
-        *,
-        as_of: AsOf | None = None,
-        groups: Sequence[str] | None = None,
-        doc_ids: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Scope:
-        """What a search may see: live versions (or those valid at ``as_of``), for a
-        principal's ``groups`` (``None``: unrestricted), narrowed by ids or metadata."""
-        metadata = check_filters(metadata)
+    def scope(self, **filters: Unpack[Filters]) -> Scope:
+        """What a search may see (:class:`verirag.index.Filters`), at the index's watermark."""
+        metadata = check_filters(filters.get("metadata"))
         self.sync_index()  # a no-op unless something was ingested with index=False
         seq = self.index.watermark
-        if as_of is not None:
+        if (as_of := filters.get("as_of")) is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
-        return Scope(seq, normalise(groups), doc_ids, metadata)
+        return Scope(seq, normalise(filters.get("groups")), filters.get("doc_ids"), metadata)
 
     def retrieve(
         self,
@@ -299,16 +241,13 @@ class KnowledgeBase:
         query: str,
         *,
         k: int = 10,
-        as_of: AsOf | None = None,
-        groups: Sequence[str] | None = None,
-        doc_ids: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
         options: SearchOptions | None = None,
+        **filters: Unpack[Filters],
     ) -> list[SearchResult]:
-        """The ``k`` best chunks for ``query``, with their document, version, section,
-        location and the score at every stage."""
+        """The ``k`` best chunks for ``query`` (``filters``: :class:`verirag.index.Filters`),
+        with their document, version, section, location and the score at every stage."""
         self.check_query(query)
-        scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
+        scope = self.scope(**filters)
         return self.retriever.results(self.retrieve(query, k=k, scope=scope, options=options))
 
     def check_query(self, query: str, what: str = "query") -> None:
@@ -321,54 +260,24 @@ class KnowledgeBase:
         """Tokens of ``text`` as the chunker counts them (context budgets use it)."""
         return int(self.chunker.tokenizer.count([text])[0])
 
-    @property
-    def audit(self) -> AuditLog:
-        """Every answer's trace (``ask`` records one per call)."""
-        return self.store.audit
-
-    @property
-    def keys(self) -> KeyStore:
-        """The API keys of the HTTP server."""
-        return self.store.keys
-
-    @property
-    def eval_runs(self) -> EvalRuns:
-        """Stored evaluation runs (``verirag.evaluation.qa.evaluate`` results, kept by
-        ``eval_runs.add``)."""
-        return self.store.runs
-
     @functools.cached_property
     def _sentence_embedder(self) -> Embedder:
         return CachedEmbedder(self.embedder, self.store.vectors)
 
     def generator(self, spec: str | None = None) -> Generator:
-        """The configured generator (or the one passed in), or the one ``spec`` names
-        (cached per spec)."""
-        if spec is None and self._generator is not None:
-            return self._generator
-        spec = spec or self.config.generator
-        if spec not in self._generators:
-            scorer = (
-                load_reranker(self.config.sentence_scorer, threads=self.config.threads)
-                if self.config.sentence_scorer and spec == "extractive"
-                else None
-            )
-            self._generators[spec] = load_generator(
-                spec, self._sentence_embedder, threads=self.config.threads, scorer=scorer
-            )
-        return self._generators[spec]
+        """The configured generator (or the one passed in), or the one ``spec`` names."""
+        return self._generators.get(spec)
 
     def sources(
         self,
         question: str,
         *,
         k: int = 8,
-        groups: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
         llm: str | None = None,
+        **filters: Unpack[Filters],
     ) -> list[Source]:
         """The numbered sources ``ask`` would hand the generator for ``question``."""
-        scope = self.scope(groups=groups, metadata=metadata)
+        scope = self.scope(**filters)
         results = self.retriever.results(self.retrieve(question, k=k, scope=scope))
         return assemble_sources(
             results,
@@ -382,24 +291,21 @@ class KnowledgeBase:
         question: str,
         *,
         k: int = 8,
-        as_of: AsOf | None = None,
-        groups: Sequence[str] | None = None,
         principal: str | None = None,
-        doc_ids: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
         options: SearchOptions | None = None,
         llm: str | None = None,
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
         verify: bool = True,
+        **filters: Unpack[Filters],
     ) -> Answer:
         """A grounded answer citing ``[n]`` sources (document, section, page, version), every
         sentence checked against what it cites; "The documents don't say ..." when they
         don't. The trace, with every stage's time, is stored in the audit trail under the
-        answer's id."""
+        answer's id (recorded as ``principal``)."""
         self.check_query(question, "question")
         started = time.perf_counter()
-        scope = self.scope(as_of=as_of, groups=groups, doc_ids=doc_ids, metadata=metadata)
+        scope = self.scope(**filters)
         options = options or SearchOptions()
         timings = Timings()
         ranked = self.retrieve(question, k=k, scope=scope, options=options, timings=timings)
@@ -424,7 +330,7 @@ class KnowledgeBase:
                 result,
                 results,
                 scope,
-                as_of=as_of,
+                as_of=filters.get("as_of"),
                 principal=principal,
                 options=options,
                 k=k,
@@ -455,8 +361,7 @@ class KnowledgeBase:
     def chunks(
         self, doc_id: str, version: int | None = None, *, groups: Sequence[str] | None = None
     ) -> list[StoredChunk]:
-        if version is None:
-            version = self.version(doc_id, groups=groups).version
+        """A version's chunks: the current one's by default."""
         return self.catalog.chunks(doc_id, version, groups=normalise(groups))
 
     def diff(
@@ -481,7 +386,7 @@ class KnowledgeBase:
     # -- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
-        self._parsers.close()
+        self._ingestor.close()
         if self._index is not None and self._own_index:
             self._index.close()
             self._index = None
@@ -491,10 +396,5 @@ class KnowledgeBase:
     def __enter__(self) -> KnowledgeBase:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()

@@ -7,7 +7,7 @@ from verirag.generation._base import Generation, GenerationError, Generator, Sou
 from verirag.generation.answer import ABSTAIN, Answer, abstention, answer, sources_for
 from verirag.generation.context import Edits, Rewrites, assemble
 from verirag.generation.extractive import ExtractiveGenerator
-from verirag.generation.generators import load_generator
+from verirag.generation.generators import Generators, load_generator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Generation",
     "GenerationError",
     "Generator",
+    "Generators",
     "Rewrites",
     "Source",
     "Thresholds",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from verirag.embedding import Embedder
 from verirag.generation._base import Generator
 from verirag.generation.extractive import ExtractiveGenerator
-from verirag.retrieval import Reranker
+from verirag.retrieval import Reranker, load_reranker
 
 
 def load_generator(
@@ -30,3 +32,38 @@ def load_generator(
     raise ValueError(
         f"unknown generator {spec!r}: use extractive, openai:MODEL@BASE_URL or gguf:PATH"
     )
+
+
+class Generators:
+    """Generators by spec, each loaded once. ``default`` answers ``get()``: a spec, or a
+    generator passed in. The extractive generator gets the ``sentence_scorer`` model, when
+    one is configured, and embeds with ``embedder()`` (called once, on first use)."""
+
+    def __init__(
+        self,
+        default: str | Generator,
+        embedder: Callable[[], Embedder],
+        *,
+        threads: int | None = None,
+        sentence_scorer: str | None = None,
+    ) -> None:
+        self.default = default
+        self.embedder = embedder
+        self.threads = threads
+        self.sentence_scorer = sentence_scorer
+        self._loaded: dict[str, Generator] = {}
+
+    def get(self, spec: str | None = None) -> Generator:
+        if spec is None and not isinstance(self.default, str):
+            return self.default
+        spec = spec or str(self.default)
+        if spec not in self._loaded:
+            scorer = (
+                load_reranker(self.sentence_scorer, threads=self.threads)
+                if self.sentence_scorer and spec == "extractive"
+                else None
+            )
+            self._loaded[spec] = load_generator(
+                spec, self.embedder(), threads=self.threads, scorer=scorer
+            )
+        return self._loaded[spec]

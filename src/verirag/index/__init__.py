@@ -10,13 +10,14 @@ so no query ever sees a mix of two versions.
 
 from __future__ import annotations
 
-from verirag.index._base import OPEN, Hit, Index, IndexPoint, Scope, check_filters
+from verirag.index._base import OPEN, Filters, Hit, Index, IndexPoint, Scope, check_filters
 from verirag.index.sync import Embed, EmbedProgress, sync
 
 __all__ = [
     "OPEN",
     "Embed",
     "EmbedProgress",
+    "Filters",
     "Hit",
     "Index",
     "IndexPoint",

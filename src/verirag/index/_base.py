@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from verirag.errors import InvalidInput
+from verirag.store import AsOf
 
 OPEN = 2**53 - 1  # valid_to of a version that is still current (exact in a float payload)
 
@@ -76,6 +77,17 @@ class Scope:
     doc_ids: Sequence[str] | None = None
     metadata: dict[str, Any] | None = None
     chunk_ids: Sequence[str] | None = None
+
+
+class Filters(TypedDict, total=False):
+    """What a search, an answer or its sources may see: versions valid at ``as_of`` (default:
+    the live ones), readable by ``groups`` (a principal's; ``None``: unrestricted), narrowed
+    to ``doc_ids`` or by ``metadata`` (exact values, lists of values, ranges)."""
+
+    as_of: AsOf | None
+    groups: Sequence[str] | None
+    doc_ids: Sequence[str] | None
+    metadata: dict[str, Any] | None
 
 
 class Hit(NamedTuple):

@@ -1,7 +1,7 @@
 """Ingestion: find sources, skip unchanged ones, parse and chunk in worker processes, commit
 each document as its own catalog transaction; follow a folder for changes."""
 
-from verirag.ingest.ingestor import Ingestor
+from verirag.ingest.ingestor import Batch, Files, Ingestor
 from verirag.ingest.report import IngestReport, Outcome, Progress, Status
 from verirag.ingest.sources import (
     MAX_NAME_BYTES,
@@ -23,8 +23,10 @@ from verirag.ingest.workers import ChunkerSpec, ParsePool
 __all__ = [
     "MAX_NAME_BYTES",
     "SIDECAR_SUFFIX",
+    "Batch",
     "Changes",
     "ChunkerSpec",
+    "Files",
     "IngestReport",
     "Ingestor",
     "Outcome",

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import collections
 import hashlib
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 from pydantic_core import to_jsonable_python
 
 from verirag.access import PUBLIC
+from verirag.config import Config
 from verirag.ingest.report import IngestReport, Outcome, Progress, Status
-from verirag.ingest.sources import Source, SourceError, read_sidecar
-from verirag.ingest.workers import Failed, Job, ParsePool
+from verirag.ingest.sources import (
+    Source,
+    SourceError,
+    TextRecord,
+    discover,
+    read_sidecar,
+    text_sources,
+)
+from verirag.ingest.watch import changes
+from verirag.ingest.workers import ChunkerSpec, Failed, Job, ParsePool
 from verirag.store import Catalog, CurrentState, NewVersion
 
 
@@ -36,6 +47,26 @@ class _Pending:
     size: int
 
 
+class Batch(TypedDict, total=False):
+    """How a batch is ingested: ``access`` and ``metadata`` not given keep each document's
+    current ones (a plain re-ingest never widens or narrows access by accident);
+    ``on_progress`` hears of each document's outcome."""
+
+    access: Sequence[str] | None
+    metadata: dict[str, Any] | None
+    on_progress: Progress | None
+
+
+class Files(Batch, total=False):
+    """A batch of files. Each document's id is ``prefix`` + its path relative to the folder
+    given (or its file name). Symlinks out of a folder are reported, not followed, unless
+    ``follow_symlinks``; ``sidecars=False`` ignores ``<file>.verirag.toml`` files (uploads)."""
+
+    prefix: str
+    follow_symlinks: bool
+    sidecars: bool
+
+
 class Ingestor:
     """Reads, checks and commits in this process; parses and chunks in :class:`ParsePool`
     workers (each file under a time and a memory cap, every core busy)."""
@@ -45,11 +76,75 @@ class Ingestor:
         self.max_bytes = max_bytes
         self.pool = pool
 
+    @classmethod
+    def from_config(cls, catalog: Catalog, config: Config) -> Ingestor:
+        """An ingestor with the chunking, limits and worker pool ``config`` sets."""
+        c = config
+        pool = ParsePool(
+            ChunkerSpec(c.tokenizer, c.chunking, c.chunk_tokens, c.chunk_overlap),
+            workers=c.parse_workers,
+            timeout_s=c.parse_timeout_s,
+            memory_mb=c.parse_memory_mb,
+        )
+        return cls(catalog, pool, max_bytes=c.max_file_mb * 1_000_000)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        sync: bool = False,
+        prefix: str = "",
+        follow_symlinks: bool = False,
+        sidecars: bool = True,
+        **batch: Unpack[Batch],
+    ) -> IngestReport:
+        """Files and folders. ``sync=True`` also tombstones the live documents under
+        ``prefix`` that are no longer there; a missing path disables that, so a typo never
+        empties a knowledge base."""
+        if sync and any(Path(p).is_file() for p in paths):
+            raise ValueError("sync mirrors directories; give folders, not files, with sync")
+        sources, failures = discover(
+            paths, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
+        )
+        missing = any(f.reason == "no such file or directory" for f in failures)
+        mirror = prefix if sync and not missing else None
+        return self.run(sources, failures=failures, remove_missing=mirror, **batch)
+
+    def texts(self, records: Iterable[TextRecord], **batch: Unpack[Batch]) -> IngestReport:
+        """Documents given as text (records of a data set, pages fetched elsewhere)."""
+        return self.run(text_sources(records), **batch)
+
+    def follow(
+        self,
+        directory: str | Path,
+        *,
+        prefix: str = "",
+        follow_symlinks: bool = False,
+        sidecars: bool = True,
+        stop_event: threading.Event | None = None,
+        debounce_ms: int = 300,
+        **batch: Unpack[Batch],
+    ) -> Iterator[IngestReport]:
+        """Each batch of changes under ``directory`` ingested as it comes (deleted files
+        tombstoned), until ``stop_event`` is set (or Ctrl-C)."""
+        for change in changes(
+            directory,
+            prefix=prefix,
+            follow_symlinks=follow_symlinks,
+            sidecars=sidecars,
+            stop_event=stop_event,
+            debounce_ms=debounce_ms,
+        ):
+            yield self.run(change.sources, failures=change.failures, remove=change.gone, **batch)
+
     def run(
         self,
         sources: Sequence[Source],
         *,
-        access: list[str] | None = None,
+        access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
         failures: Sequence[Outcome] = (),
         remove_missing: str | None = None,
@@ -91,7 +186,8 @@ class Ingestor:
                 record(head if isinstance(head, Outcome) else self._commit(*head))
 
         for source in sources:
-            prepared = self._prepare(source, state.get(source.doc_id), access, metadata)
+            given = list(access) if access is not None else None
+            prepared = self._prepare(source, state.get(source.doc_id), given, metadata)
             if isinstance(prepared, Outcome):
                 queue.append(prepared)
             else:

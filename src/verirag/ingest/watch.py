@@ -31,6 +31,7 @@ def changes(
     *,
     prefix: str = "",
     follow_symlinks: bool = False,
+    sidecars: bool = True,
     stop_event: threading.Event | None = None,
     debounce_ms: int = 300,
 ) -> Iterator[Changes]:
@@ -41,11 +42,15 @@ def changes(
     for batch in watchfiles.watch(
         root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
     ):
-        yield classify(root, (Path(p) for _, p in batch), prefix, follow_symlinks)
+        yield classify(root, (Path(p) for _, p in batch), prefix, follow_symlinks, sidecars)
 
 
 def classify(
-    root: Path, paths: Iterable[Path], prefix: str = "", follow_symlinks: bool = False
+    root: Path,
+    paths: Iterable[Path],
+    prefix: str = "",
+    follow_symlinks: bool = False,
+    sidecars: bool = True,
 ) -> Changes:
     """What changed paths under ``root`` mean for its documents: a sidecar's change re-reads
     its file; hidden, unsupported and out-of-folder paths are ignored, as ingest ignores them."""
@@ -61,7 +66,8 @@ def classify(
         if path.exists() or path.is_symlink():
             reason = not_a_file(path, root, follow_symlinks)
             if reason is None:
-                found.sources.append(Source(doc_id, path.as_uri(), path.name, path=path))
+                source = Source(doc_id, path.as_uri(), path.name, path=path, sidecar=sidecars)
+                found.sources.append(source)
             else:
                 found.failures.append(Outcome(doc_id, Status.FAILED, str(path), reason=reason))
         else:

@@ -475,9 +475,12 @@ class Catalog:
         return None if row is None else _version(row._mapping, row.text)
 
     def chunks(
-        self, doc_id: str, version: int, *, groups: Sequence[str] | None = None
+        self, doc_id: str, version: int | None = None, *, groups: Sequence[str] | None = None
     ) -> list[StoredChunk]:
-        if groups is not None:
+        """A version's chunks in order; the current version's by default."""
+        if version is None:
+            version = self.version(doc_id, groups=groups).version
+        elif groups is not None:
             self._readable_version(doc_id, version, groups)
         vc, c = s.version_chunks, s.chunks
         query = (
