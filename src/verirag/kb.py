@@ -1,6 +1,5 @@
 """The facade: one knowledge base in one directory. It opens the stages, composes them and
-delegates; the work is theirs (``ingest``, ``index.sync``, ``retrieval``, ``generation``,
-``trace``, ``store``)."""
+delegates; the work is theirs (ingest, index.sync, retrieval, generation, trace, store)."""
 
 from __future__ import annotations
 
@@ -62,14 +61,13 @@ DEFAULT_PATH = ".verirag"
 
 
 class KnowledgeBase:
-    """Documents, their versions and chunks in a directory (``catalog.db`` + settings).
+    """Documents, their versions and chunks in a directory (``catalog.db`` + settings). The
+    embedder, index, generator and re-ranker come from the config's spec strings, or are
+    passed in as instances (a model already loaded, an index of your own).
 
     >>> kb = KnowledgeBase("kb")            # created on first use
     >>> kb.ingest("docs/")                  # new, changed, unchanged, failed per file
     >>> kb.history("refund-policy.md")      # every version, newest last
-
-    The embedder, index, generator and re-ranker are built from the config's spec strings,
-    or passed in as instances (a model already loaded, an index of your own).
     """
 
     def __init__(
@@ -193,10 +191,7 @@ class KnowledgeBase:
         """Rebuild the index from the catalog (vectors come from the embedding cache)."""
         if not self._own_index:
             raise InvalidInput("an index passed in is rebuilt by whoever made it")
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        self._retriever = None
+        self._close_index()
         shutil.rmtree(self.path / INDEX_DIR, ignore_errors=True)
         return self.sync_index(on_embed)
 
@@ -246,13 +241,9 @@ class KnowledgeBase:
     ) -> list[SearchResult]:
         """The ``k`` best chunks for ``query`` (``filters``: :class:`verirag.index.Filters`),
         with their document, version, section, location and the score at every stage."""
-        self.check_query(query)
+        check_query(query, self.count_tokens)  # empty or too long: refused
         scope = self.scope(**filters)
         return self.retriever.results(self.retrieve(query, k=k, scope=scope, options=options))
-
-    def check_query(self, query: str, what: str = "query") -> None:
-        """Refuse an empty or over-long query (:func:`verirag.config.check_query`)."""
-        check_query(query, self.count_tokens, what)
 
     # -- answer -----------------------------------------------------------------------
 
@@ -303,7 +294,7 @@ class KnowledgeBase:
         sentence checked against what it cites; "The documents don't say ..." when they
         don't. The trace, with every stage's time, is stored in the audit trail under the
         answer's id (recorded as ``principal``)."""
-        self.check_query(question, "question")
+        check_query(question, self.count_tokens, "question")
         started = time.perf_counter()
         scope = self.scope(**filters)
         options = options or SearchOptions()
@@ -345,9 +336,15 @@ class KnowledgeBase:
     # and answers a forbidden document or version exactly as a missing one.
 
     def documents(
-        self, *, include_removed: bool = False, groups: Sequence[str] | None = None
+        self,
+        *,
+        include_removed: bool = False,
+        groups: Sequence[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
     ) -> list[DocumentInfo]:
-        return self.catalog.documents(include_removed=include_removed, groups=normalise(groups))
+        return self.catalog.documents(
+            include_removed=include_removed, groups=normalise(groups), doc_ids=doc_ids
+        )
 
     def history(self, doc_id: str, *, groups: Sequence[str] | None = None) -> list[VersionInfo]:
         return self.catalog.history(doc_id, groups=normalise(groups))
@@ -387,11 +384,14 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self._ingestor.close()
-        if self._index is not None and self._own_index:
+        self._close_index()
+        self.store.close()
+
+    def _close_index(self) -> None:
+        if self._index is not None and self._own_index:  # one passed in is its owner's
             self._index.close()
             self._index = None
         self._retriever = None
-        self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
         return self

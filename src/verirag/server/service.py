@@ -51,7 +51,7 @@ class Service:
         """A document and the versions of it the principal may read."""
         with self.locked() as kb:
             versions = kb.history(doc_id, groups=who.groups)  # KeyError: missing or forbidden
-            doc = next(d for d in kb.documents(include_removed=True) if d.doc_id == doc_id)
+            (doc,) = kb.documents(include_removed=True, doc_ids=[doc_id])
         return {
             **_document_json(doc, who),
             "versions": [_version_json(v, who) for v in versions],

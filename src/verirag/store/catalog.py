@@ -375,10 +375,15 @@ class Catalog:
         }
 
     def documents(
-        self, *, include_removed: bool = False, groups: Sequence[str] | None = None
+        self,
+        *,
+        include_removed: bool = False,
+        groups: Sequence[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
     ) -> list[DocumentInfo]:
-        """Every document with its newest version's title, format and access (a removed
-        document's last access: its current state); only those ``groups`` may read."""
+        """Every document (or those of ``doc_ids``) with its newest version's title, format
+        and access (a removed document's last access: its current state); only those
+        ``groups`` may read."""
         v, d = s.versions, s.documents
         query = (
             select(d, v.c.title, v.c.format, v.c.access, v.c.n_chunks, v.c.source_uri)
@@ -387,6 +392,8 @@ class Catalog:
         )
         if not include_removed:
             query = query.where(d.c.current_version.is_not(None))
+        if doc_ids is not None:
+            query = query.where(d.c.doc_id.in_(doc_ids))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
