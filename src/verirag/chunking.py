@@ -34,6 +34,13 @@ class Chunk:
     line_end: int | None = None
 
 
+def page_range(start: int | None, end: int | None) -> str:
+    """Pages as a citation names them: ``p. 3``, ``pp. 3-5``; empty without pages."""
+    if start is None:
+        return ""
+    return f"pp. {start}-{end}" if end not in (None, start) else f"p. {start}"
+
+
 def chunk_id(doc_id: str, text: str) -> str:
     """Content identity: the same text in the same document keeps its id across versions."""
     digest = hashlib.sha256(f"{doc_id}\x00{chunk_key_text(text)}".encode())

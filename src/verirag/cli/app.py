@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from verirag.chunking import page_range
 from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
 from verirag.retrieval import SearchResult
@@ -136,9 +137,7 @@ def parse_filters(pairs: list[str] | None) -> dict[str, Any] | None:
 def location(r: SearchResult) -> str:
     parts = []
     if r.page_start is not None:
-        parts.append(
-            f"p. {r.page_start}" + (f"-{r.page_end}" if r.page_end != r.page_start else "")
-        )
+        parts.append(page_range(r.page_start, r.page_end))
     if r.line_start is not None:
         parts.append(f"lines {r.line_start}-{r.line_end}")
     return ", ".join(parts)

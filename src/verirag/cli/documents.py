@@ -14,6 +14,7 @@ from verirag.ingest import Outcome, parse_meta
 if TYPE_CHECKING:
     pass
 
+from verirag.chunking import page_range
 from verirag.cli.app import (
     app,
     doc_or_exit,
@@ -26,6 +27,7 @@ from verirag.cli.app import (
     split_spec,
     when,
 )
+from verirag.errors import InvalidInput
 
 
 @app.command()
@@ -52,8 +54,6 @@ def ingest(
         metadata = parse_meta(meta) if meta else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--meta") from exc
-    if sync and any(p.is_file() for p in paths):
-        raise typer.BadParameter("--sync mirrors directories, not files", param_hint="--sync")
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
     with open_kb() as kb:
@@ -67,16 +67,19 @@ def ingest(
             def embedding(done: int, total: int) -> None:
                 bar.update(embed_task, completed=done, total=total, visible=True)
 
-            report = kb.ingest(
-                *paths,
-                sync=sync,
-                prefix=prefix,
-                access=access,
-                metadata=metadata,
-                on_progress=progress,
-                on_embed=embedding,
-                follow_symlinks=follow_symlinks,
-            )
+            try:
+                report = kb.ingest(
+                    *paths,
+                    sync=sync,
+                    prefix=prefix,
+                    access=access,
+                    metadata=metadata,
+                    on_progress=progress,
+                    on_embed=embedding,
+                    follow_symlinks=follow_symlinks,
+                )
+            except InvalidInput as exc:  # --sync with files
+                raise typer.BadParameter(str(exc), param_hint="--sync") from None
         print_summary(report)
         if watch:
             out.print(f"Watching {paths[0]} (Ctrl-C to stop)")
@@ -180,11 +183,7 @@ def show(
     for column in ("#", "section", "page", "lines", "chars", "tokens", "text"):
         table.add_column(column)
     for c in pieces:
-        pages = (
-            ""
-            if c.page_start is None
-            else f"{c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
-        )
+        pages = page_range(c.page_start, c.page_end)
         lines = "" if c.line_start is None else f"{c.line_start}-{c.line_end}"
         table.add_row(
             str(c.ordinal),

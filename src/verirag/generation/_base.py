@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from verirag.chunking import page_range
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -33,12 +35,7 @@ class Source:
         """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited."""
         parts = [" > ".join([self.title or self.doc_id, *self.section[1:]])]
         if self.page_start is not None:
-            pages = (
-                f"pp. {self.page_start}-{self.page_end}"
-                if self.page_end not in (None, self.page_start)
-                else f"p. {self.page_start}"
-            )
-            parts.append(pages)
+            parts.append(page_range(self.page_start, self.page_end))
         parts.append(f"{self.doc_id} v{self.version}")
         return f"[{self.n}] " + ", ".join(parts)
 

@@ -19,9 +19,10 @@ from pydantic_core import to_jsonable_python
 
 from verirag.access import PUBLIC
 from verirag.config import Config
+from verirag.errors import InvalidInput
 from verirag.ingest.report import IngestReport, Outcome, Progress, Status
 from verirag.ingest.sources import (
-    Source,
+    IngestSource,
     SourceError,
     TextRecord,
     discover,
@@ -37,7 +38,7 @@ from verirag.store import Catalog, CurrentState, NewVersion
 class _Pending:
     """A source whose bytes changed (or its settings did), waiting for its parse."""
 
-    source: Source
+    source: IngestSource
     label: str
     status: Status
     content_hash: str
@@ -105,7 +106,7 @@ class Ingestor:
         ``prefix`` that are no longer there; a missing path disables that, so a typo never
         empties a knowledge base."""
         if sync and any(Path(p).is_file() for p in paths):
-            raise ValueError("sync mirrors directories; give folders, not files, with sync")
+            raise InvalidInput("sync mirrors directories; give folders, not files, with sync")
         sources, failures = discover(
             paths, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
         )
@@ -142,7 +143,7 @@ class Ingestor:
 
     def run(
         self,
-        sources: Sequence[Source],
+        sources: Sequence[IngestSource],
         *,
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
@@ -209,7 +210,7 @@ class Ingestor:
 
     def _prepare(
         self,
-        source: Source,
+        source: IngestSource,
         state: CurrentState | None,
         access: list[str] | None,
         metadata: dict[str, Any] | None,
@@ -278,7 +279,7 @@ class Ingestor:
             n_chunks=len(parsed.chunks),
         )
 
-    def _read(self, source: Source) -> tuple[bytes, float | None]:
+    def _read(self, source: IngestSource) -> tuple[bytes, float | None]:
         if source.data is not None:
             return source.data, None
         assert source.path is not None

@@ -33,7 +33,7 @@ class Sidecar(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class IngestSource:
     """One document to ingest: a file, or text given in memory."""
 
     doc_id: str
@@ -101,12 +101,12 @@ def discover(
     *,
     follow_symlinks: bool = False,
     sidecars: bool = True,
-) -> tuple[list[Source], list[Outcome]]:
+) -> tuple[list[IngestSource], list[Outcome]]:
     """Files under ``paths``; ids are ``prefix`` + the path relative to the directory given
     (a file given directly is named by its file name). Missing or unsupported paths fail, and
     so do FIFOs, devices, symlink loops and, unless ``follow_symlinks``, file symlinks that
     lead out of the folder being ingested. A folder symlink is never descended (no loops)."""
-    sources: list[Source] = []
+    sources: list[IngestSource] = []
     failures: list[Outcome] = []
 
     def fail(doc_id: str, where: Path | str, reason: str) -> None:
@@ -131,13 +131,13 @@ def discover(
                         fail(doc_id, file, reason)
                         continue
                     sources.append(
-                        Source(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
+                        IngestSource(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
                     )
         elif path.is_file():
             file = path.absolute()  # a regular file, or a link to one: named, so followed
             if documents.supported(file.name):
                 sources.append(
-                    Source(
+                    IngestSource(
                         prefix + file.name, file.as_uri(), file.name, path=file, sidecar=sidecars
                     )
                 )
@@ -153,9 +153,9 @@ def discover(
     return sources, failures
 
 
-def text_sources(records: Iterable[TextRecord]) -> list[Source]:
+def text_sources(records: Iterable[TextRecord]) -> list[IngestSource]:
     return [
-        Source(
+        IngestSource(
             r.doc_id,
             f"text:{r.doc_id}",
             f"{r.doc_id}.{r.format.lstrip('.')}",
@@ -168,7 +168,7 @@ def text_sources(records: Iterable[TextRecord]) -> list[Source]:
     ]
 
 
-def read_sidecar(source: Source) -> Sidecar:
+def read_sidecar(source: IngestSource) -> Sidecar:
     """The sidecar of a file source (empty for text, uploads, or a file without one)."""
     if source.path is None or not source.sidecar:
         return Sidecar()

@@ -10,7 +10,7 @@ from pathlib import Path
 from verirag.ingest.report import Outcome, Status
 from verirag.ingest.sources import (
     SIDECAR_SUFFIX,
-    Source,
+    IngestSource,
     is_candidate,
     is_sidecar,
     not_a_file,
@@ -21,7 +21,7 @@ from verirag.ingest.sources import (
 class Changes:
     """One debounced batch of changes under a folder."""
 
-    sources: list[Source] = field(default_factory=list)  # new or edited files
+    sources: list[IngestSource] = field(default_factory=list)  # new or edited files
     failures: list[Outcome] = field(default_factory=list)  # changed, but not files to read
     gone: list[str] = field(default_factory=list)  # ids of deleted files
 
@@ -66,7 +66,7 @@ def classify(
         if path.exists() or path.is_symlink():
             reason = not_a_file(path, root, follow_symlinks)
             if reason is None:
-                source = Source(doc_id, path.as_uri(), path.name, path=path, sidecar=sidecars)
+                source = IngestSource(doc_id, path.as_uri(), path.name, path=path, sidecar=sidecars)
                 found.sources.append(source)
             else:
                 found.failures.append(Outcome(doc_id, Status.FAILED, str(path), reason=reason))
