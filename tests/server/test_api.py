@@ -281,7 +281,7 @@ def test_a_served_knowledge_base_says_it_is_in_use(server: Server) -> None:
 
 
 def test_every_route_declares_its_response_and_a_bug_is_a_500(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi.testclient import TestClient
 
