@@ -211,8 +211,13 @@ def test_errors_are_json_and_bodies_are_limited(server: Server, tmp_path: Path) 
         bad_date = root.post("/api/search", json={"query": "refund", "as_of": "yesterday"})
         assert bad_date.status_code == 422 and "as_of" in bad_date.text
         assert root.get("/openapi.json").json()["info"]["title"] == "verirag"
-        # Metrics are for admins; they count requests and show the index size.
+        # Metrics are for admins; they count requests, time every stage of an answer and
+        # show the index size.
+        assert root.post("/api/search", json={"query": "refund"}).status_code == 200
+        assert root.post("/api/ask", json={"question": "how do refunds work?"}).status_code == 200
         metrics = root.get("/metrics").text
+        for stage in ("embed", "dense", "bm25", "fusion", "context", "generate", "verify"):
+            assert f'verirag_stage_seconds_count{{stage="{stage}"}}' in metrics, stage
         assert 'verirag_requests_total{method="POST",route="/api/search",status="200"}' in metrics
         assert 'verirag_index_size{kind="documents"}' in metrics
     with server.client(server.outsider) as otto:
