@@ -11,9 +11,13 @@ from a parent that already runs model threads.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import resource
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,23 +70,67 @@ _CHUNKERS: dict[ChunkerSpec, Chunker] = {}
 
 
 def parse_and_chunk(job: Job, spec: ChunkerSpec, memory_bytes: int | None = None) -> Parsed:
-    """Parse ``job`` and cut it into chunks, with at most ``memory_bytes`` more address
-    space than the process had (a worker's cap; ``None``: no cap)."""
+    """Parse ``job`` and cut it into chunks, with at most ``memory_bytes`` more resident
+    memory than the process had (a worker's cap; ``None``: no cap)."""
     if memory_bytes is None:
         return _parse_and_chunk(job, spec)
     # Only the parse runs under the cap: the worker must still be able to receive its next
     # task and send back this one's result (or its MemoryError) after it.
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory_bytes, hard))
-    try:
+    with _memory_cap(memory_bytes):
         return _parse_and_chunk(job, spec)
+
+
+_POLL_S = 0.01
+_WALL_HEADROOM = 512 * 2**20
+
+
+@contextlib.contextmanager
+def _memory_cap(limit: int) -> Iterator[None]:
+    """At most ``limit`` more resident memory in the block: a watchdog thread raises
+    MemoryError in this one once it is over (it looks every 10 ms). An address-space wall
+    ``limit`` + 512 MB up stops an allocation too quick for the watchdog. The wall is the
+    backstop, not the cap: CPython can spin for good unwinding a MemoryError raised at a
+    wall with no room left (seen on CSV parsing), and reserved but unused address space
+    (malloc arenas, thread stacks) would count against a wall-only cap."""
+    cap = _resident() + limit
+    target, stop = threading.get_ident(), threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(_POLL_S):
+            if _resident() > cap:
+                _raise_in(target, MemoryError)
+                return
+
+    watchdog = threading.Thread(target=watch, name="memory-cap", daemon=True)
+    watchdog.start()  # before the wall: its stack and arena are outside the budget
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + limit + _WALL_HEADROOM, hard))
+    try:
+        yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        stop.set()
+        watchdog.join()
+        _raise_in(target, None)  # one raised as the block ended is not delivered later
+
+
+def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
+    """Raise ``error`` in the thread (at its next bytecode); ``None`` withdraws one."""
+    exc = ctypes.py_object(error) if error is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exc)
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field))
 
 
 def _address_space() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+    return _status("VmSize")
+
+
+def _resident() -> int:
+    return _status("VmRSS")
 
 
 def _parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
