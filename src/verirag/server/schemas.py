@@ -9,6 +9,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from verirag.config import MAX_QUERY_CHARS
+from verirag.retrieval import SearchResult
+
+# Where the API gives a domain record as it is, the record is its own response model (a
+# search hit, ``SearchResult``; an API key, ``verirag.store.KeyInfo``; an evaluation run,
+# ``verirag.store.StoredRun``); the models below are the shapes of the API's own.
 
 # -- requests -------------------------------------------------------------------------
 
@@ -144,29 +149,9 @@ class IngestOut(BaseModel):
     counts: dict[str, int]
 
 
-class SearchHit(BaseModel):
-    doc_id: str
-    version: int
-    title: str | None
-    section: list[str]
-    text: str
-    context: str
-    chunk_id: str
-    char_start: int
-    char_end: int
-    page_start: int | None
-    page_end: int | None
-    line_start: int | None
-    line_end: int | None
-    ingested_at: float
-    score: float
-    scores: dict[str, float] = Field(description="stage -> score")
-    ranks: dict[str, int] = Field(description="stage -> 1-based rank")
-
-
 class SearchOut(BaseModel):
     query: str
-    results: list[SearchHit]
+    results: list[SearchResult]
 
 
 class Edit(BaseModel):
@@ -222,10 +207,6 @@ class EvalRunOut(BaseModel):
     summary: dict[str, Any]
 
 
-class EvalRunDetail(EvalRunOut):
-    questions: list[dict[str, Any]]
-
-
 class AuditOut(BaseModel):
     """An answer's trace: the record's columns, then the trace's fields (filters, retrieved
     chunks, sources, claims, prompt and its hash, per-stage timings)."""
@@ -240,15 +221,6 @@ class AuditOut(BaseModel):
     tokens_in: int
     tokens_out: int
     cost: float
-
-
-class KeyOut(BaseModel):
-    key_id: str
-    name: str
-    groups: list[str]
-    admin: bool
-    created_at: float
-    revoked_at: float | None
 
 
 class KeyCreated(BaseModel):

@@ -9,8 +9,9 @@ from fastapi.responses import PlainTextResponse, Response
 from verirag.access import Principal
 from verirag.server.auth import Auth
 from verirag.server.metrics import CONTENT_TYPE, Metrics
-from verirag.server.schemas import AuditOut, Health, KeyCreated, KeyOut, KeyRequest, WhoAmI
+from verirag.server.schemas import AuditOut, Health, KeyCreated, KeyRequest, WhoAmI
 from verirag.server.service import Service
+from verirag.store import KeyInfo
 
 
 def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
@@ -34,7 +35,7 @@ def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
     def audit_one(who: Who, answer_id: str) -> dict[str, Any]:
         return service.answer(who, answer_id).to_json()
 
-    @api.get("/api/keys", response_model=list[KeyOut])
+    @api.get("/api/keys", response_model=list[KeyInfo])
     def list_keys(who: Admin) -> list[dict[str, Any]]:
         return [dataclasses.asdict(k) for k in auth.keys.all()]
 

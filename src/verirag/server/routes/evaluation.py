@@ -7,15 +7,16 @@ from fastapi import APIRouter, Depends, Query
 from verirag.access import Principal
 from verirag.evaluation.qa import QA
 from verirag.server.auth import Auth
-from verirag.server.schemas import EvalRequest, EvalRunDetail, EvalRunOut
+from verirag.server.schemas import EvalRequest, EvalRunOut
 from verirag.server.service import Service
+from verirag.store import StoredRun
 
 
 def router(service: Service, auth: Auth) -> APIRouter:
     api = APIRouter(prefix="/api/eval", tags=["evaluation"])
     Who = Annotated[Principal, Depends(auth.principal)]
 
-    @api.post("/qa", status_code=201, response_model=EvalRunDetail)
+    @api.post("/qa", status_code=201, response_model=StoredRun)
     def eval_qa(who: Who, body: EvalRequest) -> dict[str, Any]:
         items = [
             QA(q.question, tuple(q.answers), q.metadata, tuple(q.gold_docs), q.unanswerable)
@@ -30,7 +31,7 @@ def router(service: Service, auth: Auth) -> APIRouter:
     ) -> list[dict[str, Any]]:
         return service.eval_runs(who, limit)
 
-    @api.get("/runs/{run_id}", response_model=EvalRunDetail)
+    @api.get("/runs/{run_id}", response_model=StoredRun)
     def eval_run(who: Who, run_id: str) -> dict[str, Any]:
         return service.eval_run(who, run_id)
 
