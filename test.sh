@@ -19,6 +19,6 @@ fi
 fuzz_log=$(mktemp)
 .venv/bin/python fuzz/fuzz_parsers.py -max_total_time="${FUZZ_SECONDS:-60}" -timeout=60 -rss_limit_mb=2048 \
     fuzz/corpus >"$fuzz_log" 2>&1 || { tail -40 "$fuzz_log"; exit 1; }
-echo "fuzz: $(grep -E '^Done' "$fuzz_log")"
+echo "fuzz: $(grep -aE '^Done' "$fuzz_log")"  # -a: the log can hold input bytes
 rm -f "$fuzz_log"
 .venv/bin/python -m pytest "$@"
