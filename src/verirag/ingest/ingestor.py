@@ -158,12 +158,10 @@ class Ingestor:
         each document is committed once it is parsed."""
         report = IngestReport()
         state = self.catalog.current_state()
-        seen = {source.doc_id for source in sources}
         removals = [d for d in remove if d in state]
         if remove_missing is not None:
-            removals += sorted(
-                d for d in state if d.startswith(remove_missing) and d not in seen | {*remove}
-            )
+            kept = {source.doc_id for source in sources}.union(remove)
+            removals += sorted(d for d in state if d.startswith(remove_missing) and d not in kept)
         total = len(failures) + len(sources) + len(removals)
 
         def record(outcome: Outcome) -> None:
@@ -186,8 +184,8 @@ class Ingestor:
                 head = queue.popleft()
                 record(head if isinstance(head, Outcome) else self._commit(*head))
 
+        given = list(access) if access is not None else None
         for source in sources:
-            given = list(access) if access is not None else None
             prepared = self._prepare(source, state.get(source.doc_id), given, metadata)
             if isinstance(prepared, Outcome):
                 queue.append(prepared)

@@ -95,6 +95,20 @@ def not_a_file(path: Path, root: Path | None, follow_symlinks: bool) -> str | No
     return None
 
 
+def folder_file(
+    file: Path, root: Path, prefix: str, *, follow_symlinks: bool, sidecars: bool
+) -> IngestSource | Outcome | None:
+    """A file found in folder ``root``: its source, its failure (not a file to read), or
+    ``None`` when it is not one to ingest (hidden, a sidecar, an unsupported type)."""
+    if not is_candidate(file, root):
+        return None
+    doc_id = prefix + file.relative_to(root).as_posix()
+    reason = not_a_file(file, root, follow_symlinks)
+    if reason is not None:
+        return Outcome(doc_id, Status.FAILED, str(file), reason=reason)
+    return IngestSource(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
+
+
 def discover(
     paths: Sequence[str | Path],
     prefix: str = "",
@@ -122,17 +136,17 @@ def discover(
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 base = Path(folder)
                 for entry in sorted(files):
-                    file = base / entry
-                    if not is_candidate(file, root):
-                        continue
-                    doc_id = prefix + file.relative_to(root).as_posix()
-                    reason = not_a_file(file, root, follow_symlinks)
-                    if reason is not None:
-                        fail(doc_id, file, reason)
-                        continue
-                    sources.append(
-                        IngestSource(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
+                    found = folder_file(
+                        base / entry,
+                        root,
+                        prefix,
+                        follow_symlinks=follow_symlinks,
+                        sidecars=sidecars,
                     )
+                    if isinstance(found, Outcome):
+                        failures.append(found)
+                    elif found is not None:
+                        sources.append(found)
         elif path.is_file():
             file = path.absolute()  # a regular file, or a link to one: named, so followed
             if documents.supported(file.name):

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verirag.ingest.report import Outcome, Status
+from verirag.ingest.report import Outcome
 from verirag.ingest.sources import (
     SIDECAR_SUFFIX,
     IngestSource,
+    folder_file,
     is_candidate,
     is_sidecar,
-    not_a_file,
 )
 
 
@@ -57,19 +57,16 @@ def classify(
     found = Changes()
     touched = {p.with_name(p.name[: -len(SIDECAR_SUFFIX)]) if is_sidecar(p) else p for p in paths}
     for path in sorted(touched):
-        try:
-            doc_id = prefix + path.relative_to(root).as_posix()
-        except ValueError:
-            continue
-        if path.is_dir() or not is_candidate(path, root):
+        if not path.is_relative_to(root) or path.is_dir():
             continue
         if path.exists() or path.is_symlink():
-            reason = not_a_file(path, root, follow_symlinks)
-            if reason is None:
-                source = IngestSource(doc_id, path.as_uri(), path.name, path=path, sidecar=sidecars)
-                found.sources.append(source)
-            else:
-                found.failures.append(Outcome(doc_id, Status.FAILED, str(path), reason=reason))
-        else:
-            found.gone.append(doc_id)
+            entry = folder_file(
+                path, root, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
+            )
+            if isinstance(entry, Outcome):
+                found.failures.append(entry)
+            elif entry is not None:
+                found.sources.append(entry)
+        elif is_candidate(path, root):
+            found.gone.append(prefix + path.relative_to(root).as_posix())
     return found
