@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "verirag"
 # Lowest first; a module may import its own stage and the ones before it.
 LAYERS = [
     {"errors", "_http"},
-    {"access", "config"},
+    {"access", "config", "owner"},
     {"text"},
     {"documents"},
     {"chunking"},
@@ -27,6 +27,7 @@ LAYERS = [
     {"kb"},
     {"evaluation"},
     {"tuning"},
+    {"client"},
     {"server"},
     {"cli"},
 ]

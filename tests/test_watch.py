@@ -70,8 +70,13 @@ def test_watch_filters_changes_as_ingest_filters_a_folder(tmp_path: Path) -> Non
     found = classify(docs.resolve(), [docs.resolve() / n for n in (*names, "a.md.verirag.toml")])
     sources, failures = discover([docs])
     assert [s.doc_id for s in found.sources] == [s.doc_id for s in sources] == ["a.md"]
-    assert [(f.doc_id, f.reason) for f in found.failures] == [
-        (f.doc_id, f.reason) for f in failures
-    ]
+    # The watcher fails what ingest fails; what ingest reports as skipped, it ignores.
+    failed = [(f.doc_id, f.reason) for f in failures if f.status is Status.FAILED]
+    assert [(f.doc_id, f.reason) for f in found.failures] == failed
     assert [f.doc_id for f in found.failures] == ["link.md"]
+    assert sorted((f.doc_id, f.reason) for f in failures if f.status is Status.SKIPPED) == [
+        (".git/", "hidden"),
+        (".hidden.md", "hidden"),
+        ("image.png", "unsupported file type '.png'"),
+    ]
     assert found.gone == ["deleted.md"]

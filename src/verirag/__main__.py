@@ -1,3 +1,3 @@
-from verirag.cli import app
+from verirag.cli import run
 
-app(prog_name="verirag")
+run()

@@ -3,12 +3,13 @@ delegates; the work is theirs (ingest, index.sync, retrieval, generation, trace,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -38,6 +39,7 @@ from verirag.ingest import (
     Status,
     TextRecord,
 )
+from verirag.owner import OwnerLock, remove_server
 from verirag.retrieval import (
     Reranker,
     Retriever,
@@ -58,6 +60,8 @@ from verirag.text import unified_diff
 from verirag.trace import audit_record, price
 
 DEFAULT_PATH = ".verirag"
+# Committed chunks that are embedded while the parse workers go on (one embedding batch).
+PIPELINE_CHUNKS = 256
 
 
 class KnowledgeBase:
@@ -82,6 +86,24 @@ class KnowledgeBase:
     ) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        # Before any other file is opened: a second process must never write here.
+        self._lock = OwnerLock(self.path)
+        self._lock.acquire()  # Busy: another process owns it
+        remove_server(self.path)  # a server that owned it is gone (its lock went with it)
+        try:
+            self._open(config, embedder, index, generator, reranker)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(
+        self,
+        config: Config | None,
+        embedder: Embedder | None,
+        index: Index | None,
+        generator: Generator | None,
+        reranker: Reranker | None,
+    ) -> None:
         self.config = Config.reconcile(self.path, config)
         self.store = Store.open(self.path / CATALOG_FILE)
         self.catalog = self.store.catalog
@@ -101,6 +123,15 @@ class KnowledgeBase:
         )
         self._rewrites = Rewrites(self.catalog)
         self._ingestor = Ingestor.from_config(self.catalog, self.config)
+        # One writer applies commits to the index; readers never wait for it (they search
+        # at the watermark it last published, and MVCC hides what it writes past it).
+        self._writing = threading.RLock()
+        # A search first catches the index up with the catalog (a library caller who
+        # ingested with index=False); a server turns this off and lets its writer do it.
+        self.sync_on_read = True
+        # Merge segments after a bulk load. A server turns it off: the engine holds the GIL
+        # for the whole merge (14.5 s for 20k points here), which would stall every request.
+        self.optimize_bulk = True
 
     @functools.cached_property
     def chunker(self) -> Chunker:
@@ -121,10 +152,10 @@ class KnowledgeBase:
         there; a missing path disables that, so a typo never empties a knowledge base.
         ``index=False`` leaves the index behind the catalog until the next search (or
         ``sync_index``), for bulk loads."""
-        report = self._ingestor.files(paths, sync=sync, **options)
-        if index:
-            self.sync_index(on_embed)
-        return report
+        if not index:
+            return self._ingestor.files(paths, sync=sync, **options)
+        with self._pipelined(options, on_embed):
+            return self._ingestor.files(paths, sync=sync, **options)
 
     def ingest_texts(
         self,
@@ -135,10 +166,51 @@ class KnowledgeBase:
         **options: Unpack[Batch],
     ) -> IngestReport:
         """Ingest documents given as text (records of a data set, pages fetched elsewhere)."""
-        report = self._ingestor.texts(records, **options)
-        if index:
-            self.sync_index(on_embed)
-        return report
+        if not index:
+            return self._ingestor.texts(records, **options)
+        with self._pipelined(options, on_embed):
+            return self._ingestor.texts(records, **options)
+
+    @contextlib.contextmanager
+    def _pipelined(self, options: Batch, on_embed: EmbedProgress | None) -> Iterator[None]:
+        """Embed while the workers parse: every ``PIPELINE_CHUNKS`` committed chunks are
+        indexed (and published to readers) as the batch goes on, and the rest at the end,
+        however the batch ends (so a cancelled batch leaves what it committed searchable)."""
+        given = options.get("on_progress")
+        pending = 0
+        embedded = [0, 0]  # chunks done, to do: over every partial sync of the batch
+
+        def embedding(done: int, total: int) -> None:
+            if on_embed is not None:
+                on_embed(embedded[0] + done, embedded[0] + total)
+
+        def progress(outcome: Outcome, done: int, total: int) -> None:
+            nonlocal pending
+            pending += outcome.n_chunks
+            if pending >= PIPELINE_CHUNKS:
+                pending = 0
+                self._sync_part(embedding, embedded)
+            if given is not None:
+                given(outcome, done, total)
+
+        options["on_progress"] = progress
+        try:
+            yield
+            self._sync_part(embedding, embedded)
+        except BaseException:
+            self.sync_index()  # what was committed becomes searchable
+            raise
+        if self.optimize_bulk and embedded[0] >= index_sync.OPTIMIZE_AFTER:
+            self.index.optimize()
+
+    def _sync_part(self, on_embed: EmbedProgress, embedded: list[int]) -> None:
+        def counted(done: int, total: int) -> None:
+            on_embed(done, total)
+            part[0] = done
+
+        part = [0]
+        self.sync_index(counted, optimize=False)
+        embedded[0] += part[0]
 
     def remove(self, doc_id: str) -> Outcome:
         """Tombstone a document: it leaves search; its history stays."""
@@ -178,14 +250,24 @@ class KnowledgeBase:
         assert self._index is not None
         return self._index
 
-    def sync_index(self, on_embed: EmbedProgress | None = None, batch: int = 256) -> int:
+    def sync_index(
+        self, on_embed: EmbedProgress | None = None, batch: int = 256, *, optimize: bool = True
+    ) -> int:
         """Apply every catalog commit the index has not seen; returns the chunks embedded
         (the rest come from the cache)."""
-        if self._index is None:
-            path = str(self.path / INDEX_DIR)
-            self._index = open_index(path, self.embedder.dim, self.embedder.model_id)
-        embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
-        return index_sync.sync(self._index, self.catalog, embed, on_embed=on_embed, batch=batch)
+        with self._writing:
+            if self._index is None:
+                path = str(self.path / INDEX_DIR)
+                self._index = open_index(path, self.embedder.dim, self.embedder.model_id)
+            embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
+            return index_sync.sync(
+                self._index,
+                self.catalog,
+                embed,
+                on_embed=on_embed,
+                batch=batch,
+                optimize=optimize and self.optimize_bulk,
+            )
 
     def reindex(self, on_embed: EmbedProgress | None = None) -> int:
         """Rebuild the index from the catalog (vectors come from the embedding cache)."""
@@ -212,7 +294,8 @@ class KnowledgeBase:
     def scope(self, **filters: Unpack[Filters]) -> Scope:
         """What a search may see (:class:`verirag.index.Filters`), at the index's watermark."""
         metadata = check_filters(filters.get("metadata"))
-        self.sync_index()  # a no-op unless something was ingested with index=False
+        if self.sync_on_read or self._index is None:
+            self.sync_index()  # a no-op unless something was ingested with index=False
         seq = self.index.watermark
         if (as_of := filters.get("as_of")) is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
@@ -383,9 +466,12 @@ class KnowledgeBase:
     # -- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
-        self._ingestor.close()
-        self._close_index()
-        self.store.close()
+        try:
+            self._ingestor.close()
+            self._close_index()
+            self.store.close()
+        finally:
+            self._lock.release()
 
     def _close_index(self) -> None:
         if self._index is not None and self._own_index:  # one passed in is its owner's

@@ -183,8 +183,9 @@ def test_files_over_the_size_limit_are_skipped(tmp_path: Path, docs: Path) -> No
     write(docs, "small.txt", "A small file.")
     with KnowledgeBase(tmp_path / "kb", config=Config(max_file_mb=1)) as kb:
         report = kb.ingest(docs)
-    assert report["big.txt"].status is Status.FAILED
+    assert report["big.txt"].status is Status.SKIPPED
     assert report["big.txt"].reason == "file too large (2 MB; the limit is 1 MB)"
+    assert report.skipped == [report["big.txt"]] and not report.failed
     assert report["small.txt"].status is Status.NEW
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -39,6 +40,15 @@ class Server:
     def client(self, key: str | None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def finished(response: httpx.Response) -> dict[str, Any]:
+    """The report of a job that was accepted (202) and ended well within its ``wait``."""
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["state"] == "done", job
+    report: dict[str, Any] = job["report"]
+    return report
 
 
 def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:

@@ -17,6 +17,7 @@ import httpx
 from mcp.client.client import Client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
+from tests.conftest import SAMPLE
 from tests.server.conftest import RESTRICTED, Vault
 
 DOCS = ["flip.md", "lock.md", "back.md", "salaries.md", "refund-policy.md", "nope.md"]
@@ -68,16 +69,27 @@ def _path_values(vault: Vault) -> dict[str, list[str]]:
         answers = [r["answer_id"] for r in root.get("/api/audit?limit=500").json()]
         runs = [r["run_id"] for r in root.get("/api/eval/runs").json()]
         keys = [k["key_id"] for k in root.get("/api/keys").json()]
+        # A job to probe: re-ingesting an unchanged public file (a no-op).
+        same = str(SAMPLE / "v1" / "refund-policy.md")
+        job = root.post("/api/ingest?wait=60", json={"paths": [same]})
+        jobs = [j["job_id"] for j in root.get("/api/jobs").json()] + [job.json()["job_id"]]
     return {
         "doc_id": DOCS,
         "version": ["1", "2", "3", "4"],
         "answer_id": answers,
         "run_id": runs,
         "key_id": keys,
+        "job_id": jobs,
     }
 
 
-QUERY_VALUES = {"old": ["1"], "new": ["2", "3"], "limit": ["500"]}
+QUERY_VALUES = {
+    "old": ["1"],
+    "new": ["2", "3"],
+    "limit": ["500"],
+    "wait": ["0"],
+    "removed": ["false", "true"],
+}
 
 
 def _leaks(response: httpx.Response) -> list[str]:
@@ -120,10 +132,12 @@ def test_no_route_leaks_restricted_text_to_a_low_privilege_key(vault: Vault) -> 
                     )
                     calls += [(method, full, body) for body in payloads]
     deletes = [
-        ("delete", p.replace("{doc_id}", d), None)
+        ("delete", p.replace("{" + name + "}", v).replace("{" + name + ":path}", v), None)
         for p, ops in spec["paths"].items()
-        if "delete" in ops and "{doc_id}" in p
-        for d in DOCS
+        if "delete" in ops
+        for name in ("doc_id", "job_id", "key_id")
+        if "{" + name in p
+        for v in path_values[name]
     ]
     statuses: dict[int, int] = {}
     with vault.client(vault.outsider) as otto:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.conftest import SECRET, Server, start, stop
+from tests.server.conftest import SECRET, Server, finished, start, stop
 
 QUESTION = "How many days do I have to return an item?"
 HR_QUESTION = f"What does the {SECRET} bonus add?"
@@ -141,9 +141,8 @@ def test_admins_manage_documents_and_keys(server: Server, tmp_path: Path) -> Non
     with server.client(server.admin) as root, server.client(server.outsider) as otto:
         upload = {"file": ("gift-cards.md", policy, "text/markdown")}
         assert otto.post("/api/documents", files=upload).status_code == 403
-        made = root.post("/api/documents", files=upload)
-        assert made.status_code == 201
-        (outcome,) = made.json()["outcomes"]
+        made = root.post("/api/documents?wait=60", files=upload)
+        (outcome,) = finished(made)["outcomes"]
         assert (outcome["doc_id"], outcome["status"], outcome["version"]) == (
             "gift-cards.md",
             "new",
@@ -153,9 +152,10 @@ def test_admins_manage_documents_and_keys(server: Server, tmp_path: Path) -> Non
         assert found["results"][0]["doc_id"] == "gift-cards.md"
 
         # A corrupt file is reported; nothing stored is lost.
-        broken = root.post("/api/documents", files={"file": ("broken.pdf", b"%PDF-1.7 junk")})
-        assert broken.status_code == 201
-        (failed,) = broken.json()["outcomes"]
+        broken = root.post(
+            "/api/documents?wait=60", files={"file": ("broken.pdf", b"%PDF-1.7 junk")}
+        )
+        (failed,) = finished(broken)["outcomes"]
         assert failed["status"] == "failed" and failed["reason"]
         assert "gift-cards.md" in {d["doc_id"] for d in otto.get("/api/documents").json()}
 
@@ -164,8 +164,8 @@ def test_admins_manage_documents_and_keys(server: Server, tmp_path: Path) -> Non
         folder.mkdir()
         (folder / "hours.md").write_text("# Hours\n\nStores open at 9 am.\n", encoding="utf-8")
         assert otto.post("/api/ingest", json={"paths": [str(folder)]}).status_code == 403
-        report = root.post("/api/ingest", json={"paths": [str(folder)], "access": ["ops"]})
-        assert report.json()["outcomes"][0]["doc_id"] == "hours.md"
+        report = root.post("/api/ingest?wait=60", json={"paths": [str(folder)], "access": ["ops"]})
+        assert finished(report)["outcomes"][0]["doc_id"] == "hours.md"
         assert "hours.md" not in {d["doc_id"] for d in otto.get("/api/documents").json()}
 
         assert otto.delete("/api/documents/gift-cards.md").status_code == 403
@@ -188,10 +188,10 @@ def test_history_diff_and_as_of(server: Server, tmp_path: Path) -> None:
     first.mkdir()
     (first / "returns.md").write_text("# Returns\n\nReturns are free for 45 days.\n")
     with server.client(server.admin) as root:
-        root.post("/api/ingest", json={"paths": [str(first)], "prefix": "as-of/"})
+        finished(root.post("/api/ingest?wait=60", json={"paths": [str(first)], "prefix": "as-of/"}))
         before = root.get("/api/documents/as-of/returns.md").json()["versions"][0]["ingested_at"]
         (first / "returns.md").write_text("# Returns\n\nReturns are free for 60 days.\n")
-        root.post("/api/ingest", json={"paths": [str(first)], "prefix": "as-of/"})
+        finished(root.post("/api/ingest?wait=60", json={"paths": [str(first)], "prefix": "as-of/"}))
         doc = root.get("/api/documents/as-of/returns.md").json()
         assert [v["current"] for v in doc["versions"]] == [False, True]
         diff = root.get("/api/documents/as-of/returns.md/diff?old=1&new=2").json()["diff"]
@@ -276,13 +276,13 @@ def test_eval_runs_are_scored_as_the_principal_and_kept(server: Server) -> None:
 
 def test_a_served_knowledge_base_says_it_is_in_use(server: Server) -> None:
     from verirag import KnowledgeBase
+    from verirag.owner import Busy
 
-    kb = KnowledgeBase(server.path)
-    try:
-        with pytest.raises(RuntimeError, match="open in another process"):
-            kb.search("refund")
-    finally:
-        kb.close()
+    # Refused before any file is opened: nothing a second process does can touch them.
+    with pytest.raises(Busy, match=r"is in use by process \d+ \(.*serve"):
+        KnowledgeBase(server.path)
+    with server.client(server.outsider) as otto:
+        assert otto.post("/api/search", json={"query": "refund"}).status_code == 200
 
 
 def test_every_route_declares_its_response_and_a_bug_is_a_500(
@@ -310,8 +310,8 @@ def test_every_route_declares_its_response_and_a_bug_is_a_500(
                     if "application/json" in content:
                         named = schema.get("$ref") or schema.get("items", {}).get("$ref")
                         assert named, (method, path, schema)
-                    else:
-                        assert path == "/metrics", (method, path)
+                    else:  # Prometheus text, and a job's server-sent events
+                        assert path in ("/metrics", "/api/jobs/{job_id}/events"), (method, path)
 
         def broken(*_: object, **__: object) -> list[dict[str, Any]]:
             return {}["a bug"]  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ import httpx
 from mcp.client.client import Client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
-from tests.server.conftest import RESTRICTED, Vault, start, stop
+from tests.server.conftest import RESTRICTED, Vault, finished, start, stop
 from verirag import KnowledgeBase
 
 VAULT_QUESTION = "What is the vault code for the night shift?"
@@ -171,9 +171,11 @@ def test_h6_keyless_mode_refuses_other_hosts_and_cross_site_changes(tmp_path: Pa
             assert rebound.status_code == 403 and "Host" in rebound.json()["detail"]
             assert local.get("/api/documents").json() == []  # nothing was stored
             same = local.post(
-                "/api/documents", files=upload, headers={"Origin": f"http://127.0.0.1:{port}"}
+                "/api/documents?wait=60",
+                files=upload,
+                headers={"Origin": f"http://127.0.0.1:{port}"},
             )
-            assert same.status_code == 201
+            finished(same)
             assert [d["doc_id"] for d in local.get("/api/documents").json()] == ["evil.md"]
     finally:
         stop(process)
@@ -190,9 +192,9 @@ def test_m4_m5_upload_names_and_sidecars(vault: Vault) -> None:
         assert refused.status_code == 400
         memo = b"# Memo\n\nThe LOCKTWOHR memo is for hr only.\n"
         stored = root.post(
-            "/api/documents", files={"file": ("memo.md", memo)}, data={"access": ["hr"]}
+            "/api/documents?wait=60", files={"file": ("memo.md", memo)}, data={"access": ["hr"]}
         )
-        assert stored.status_code == 201
+        finished(stored)
         assert root.get("/api/documents/memo.md").json()["access"] == ["hr"]
         assert otto.get("/api/documents/memo.md").status_code == 404
         root.delete("/api/documents/memo.md")

@@ -20,7 +20,7 @@ def roll_out(servers: list[str], version: str) -> None:
     for server in canary:
         print(f"installing {version} on {server}")
     time.sleep(CANARY_WAIT_SECONDS)
-    for server in servers[len(canary):]:
+    for server in servers[len(canary) :]:
         print(f"installing {version} on {server}")
 
 

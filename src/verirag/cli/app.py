@@ -10,13 +10,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from verirag.chunking import page_range
+from verirag.client import Remote, connect
+from verirag.errors import VeriragError
 from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
+from verirag.owner import Busy
 from verirag.retrieval import SearchResult
 
 if TYPE_CHECKING:
@@ -36,6 +47,7 @@ STYLE = {
     Status.CHANGED: "yellow",
     Status.UNCHANGED: "dim",
     Status.REMOVED: "magenta",
+    Status.SKIPPED: "cyan",
     Status.FAILED: "red",
 }
 
@@ -52,8 +64,32 @@ def kb_path() -> Path:
     return _KB_PATH.get()
 
 
-def open_kb() -> KnowledgeBase:
+def open_local() -> KnowledgeBase:
+    """The knowledge base itself, for the commands that need its files (evaluations that
+    tune or ablate, serving); :class:`verirag.owner.Busy` while another process owns it."""
     return KnowledgeBase(kb_path())
+
+
+def open_kb() -> KnowledgeBase | Remote:
+    """The knowledge base, or, while a server owns it, that server (the same methods)."""
+    path = kb_path()
+    try:
+        return KnowledgeBase(path)
+    except Busy:
+        remote = connect(path)
+        if remote is None:
+            raise
+        return remote
+
+
+def run() -> None:
+    """The ``verirag`` command: an expected error (a knowledge base another process owns, a
+    server that does not answer) is one line on stderr and exit code 1, not a traceback."""
+    try:
+        app(prog_name="verirag")
+    except VeriragError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise SystemExit(1) from None
 
 
 def when(ts: float | None) -> str:
@@ -110,7 +146,7 @@ def outcome_line(outcome: Outcome) -> None:
     )
 
 
-def doc_or_exit(kb: KnowledgeBase, doc_id: str) -> None:
+def doc_or_exit(kb: KnowledgeBase | Remote, doc_id: str) -> None:
     try:
         kb.history(doc_id)
     except KeyError:
@@ -160,11 +196,20 @@ LlmOption = Annotated[
 ]
 
 
+class RateColumn(ProgressColumn):
+    """Items per second, once there is a rate."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "", style="progress.data.speed")
+
+
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,

@@ -27,6 +27,7 @@ from verirag.cli.app import (
     split_spec,
     when,
 )
+from verirag.client import Remote
 from verirag.errors import InvalidInput
 
 
@@ -47,9 +48,23 @@ def ingest(
     follow_symlinks: Annotated[
         bool, typer.Option(help="follow file symlinks that lead out of the folder")
     ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", "-x", help="skip paths matching GLOB (.gitignore syntax)"),
+    ] = None,
+    include_all: Annotated[
+        bool,
+        typer.Option(
+            "--include-all",
+            help="also ingest node_modules, .git, __pycache__, .venv, dist, build and what "
+            ".gitignore files exclude",
+        ),
+    ] = False,
 ) -> None:
     """Ingest files and folders: new and changed documents get a new version, unchanged ones
-    are skipped, bad files are reported and skipped. Exit code 1 if any file failed."""
+    are left alone, and what is skipped (hidden, excluded, unsupported, too large) or failed
+    is listed with its reason. Exit code 1 if any file failed. Through the server that owns
+    the knowledge base, when one does."""
     try:
         metadata = parse_meta(meta) if meta else None
     except ValueError as exc:
@@ -57,6 +72,8 @@ def ingest(
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("--watch follows exactly one directory", param_hint="--watch")
     with open_kb() as kb:
+        if watch and isinstance(kb, Remote):
+            kb.watch(paths[0])  # refused: the server follows folders (serve --watch)
         with progress_bar() as bar:
             task = bar.add_task("ingesting", total=None)
             embed_task = bar.add_task("embedding", total=None, visible=False)
@@ -77,6 +94,8 @@ def ingest(
                     on_progress=progress,
                     on_embed=embedding,
                     follow_symlinks=follow_symlinks,
+                    exclude=exclude or (),
+                    include_all=include_all,
                 )
             except InvalidInput as exc:  # --sync with files
                 raise typer.BadParameter(str(exc), param_hint="--sync") from None
@@ -89,6 +108,8 @@ def ingest(
                 access=access,
                 metadata=metadata,
                 on_progress=lambda o, _d, _t: outcome_line(o),
+                exclude=exclude or (),
+                include_all=include_all,
             )
     if report.failed:
         raise typer.Exit(1)

@@ -23,7 +23,7 @@ from verirag.cli.app import (
     err,
     ingest_corpus,
     load_beir_or_exit,
-    open_kb,
+    open_local,
     out,
     progress_bar,
 )
@@ -159,7 +159,7 @@ def eval_qa(
     if not items:
         raise typer.BadParameter("no questions in the file", param_hint="QUESTIONS")
     runs: dict[str, QARun]
-    with open_kb() as kb, progress_bar() as bar:
+    with open_local() as kb, progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
         def progress(name: str, done: int, total: int) -> None:
@@ -216,7 +216,7 @@ def eval_generate_questions(
     document and source chunk; review them before you trust the scores."""
     from verirag.evaluation.questions import generate_questions
 
-    with open_kb() as kb:
+    with open_local() as kb:
         made = generate_questions(kb, n, llm=llm)
     if not made:
         err.print("[yellow]no questions: ingest documents first[/yellow]")

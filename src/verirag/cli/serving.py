@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,9 +17,11 @@ from verirag.cli.app import (
     app,
     err,
     open_kb,
+    open_local,
     out,
     when,
 )
+from verirag.owner import ServerInfo
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -26,23 +31,38 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
     max_body_mb: Annotated[int, typer.Option(min=1, help="largest request body")] = 50,
+    watch: Annotated[
+        list[Path] | None,
+        typer.Option("--watch", help="mirror and follow this folder (repeatable)"),
+    ] = None,
 ) -> None:
     """The HTTP server: REST API (/docs), web UI (/), OpenAI-compatible chat (/v1), MCP
-    (/mcp/) and Prometheus metrics (/metrics). Without API keys it binds to 127.0.0.1 only."""
+    (/mcp/) and Prometheus metrics (/metrics). Without API keys it binds to 127.0.0.1 only.
+    While it runs it owns the knowledge base: the CLI and `verirag mcp` go through it."""
     import uvicorn
 
     from verirag.server import create_app
 
-    kb = open_kb()
-    if not kb.keys.active() and host not in LOOPBACK:
-        err.print(
-            f"[yellow]No API keys: every request would run as admin, so binding to 127.0.0.1 "
-            f"instead of {host}. Create one with `verirag keys create NAME --admin`.[/yellow]"
-        )
-        host = "127.0.0.1"
-    err.print(f"verirag serving {kb.path} on http://{host}:{port}/")
+    folders = watch or []
+    for folder in folders:
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder} is not a directory", param_hint="--watch")
+    kb = open_local()  # Busy (one line) when another process owns it
     try:
-        uvicorn.run(create_app(kb, max_body_mb=max_body_mb), host=host, port=port)
+        if not kb.keys.active() and host not in LOOPBACK:
+            err.print(
+                f"[yellow]No API keys: every request would run as admin, so binding to "
+                f"127.0.0.1 instead of {host}. Create one with `verirag keys create NAME "
+                f"--admin`.[/yellow]"
+            )
+            host = "127.0.0.1"
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        owner = ServerInfo(f"http://{local}:{port}", secrets.token_urlsafe(32), os.getpid())
+        server = create_app(kb, max_body_mb=max_body_mb, owner=owner)
+        for folder in folders:
+            server.state.service.watch(str(folder.resolve()))
+        err.print(f"verirag serving {kb.path} on http://{host}:{port}/")
+        uvicorn.run(server, host=host, port=port)
     finally:
         kb.close()
 
@@ -55,14 +75,16 @@ def mcp(
     ] = None,
 ) -> None:
     """An MCP server on stdio with the tools search, ask, get_document, list_documents and
-    document_history."""
+    document_history (through the running server, when one owns the knowledge base)."""
     from verirag.access import local
-    from verirag.server.mcp import build_mcp
+    from verirag.client import Remote
+    from verirag.server.mcp import Proxy, build_mcp
     from verirag.server.service import Service
 
     who = local(group)
     with open_kb() as kb:
-        build_mcp(Service(kb), lambda _headers: who).run("stdio")
+        tools = Proxy(kb) if isinstance(kb, Remote) else Service(kb)
+        build_mcp(tools, lambda _headers: who).run("stdio")
 
 
 keys_app = typer.Typer(help="API keys of the HTTP server.", no_args_is_help=True)

@@ -22,7 +22,7 @@ from verirag.cli.app import (
     ingest_corpus,
     kb_path,
     load_beir_or_exit,
-    open_kb,
+    open_local,
     out,
     progress_bar,
 )
@@ -69,7 +69,7 @@ def advise(
 
     measured = ""
     if tokens_in is None or tokens_out is None:
-        with open_kb() as kb:
+        with open_local() as kb:
             audited = audited_tokens(kb.audit.records())
         if audited is not None:
             mean_in, mean_out, n = audited

@@ -80,6 +80,50 @@ class Answer:
             "timings": self.timings,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """An answer as :meth:`to_json` gave it (a server's): the cited sources without their
+        text, the claims without their support scores."""
+        sources = [
+            Source(
+                n=s["n"],
+                doc_id=s["doc_id"],
+                version=s["version"],
+                title=s["title"],
+                section=tuple(s["section"]),
+                text="",
+                char_start=s["char_start"],
+                char_end=s["char_end"],
+                page_start=s["pages"][0],
+                page_end=s["pages"][1],
+                chunk_ids=tuple(s["chunk_ids"]),
+                score=0.0,
+                ingested_at=s["ingested_at"],
+                edits=tuple((e["was"], e["now"]) for e in s["edits"]),
+            )
+            for s in data["sources"]
+        ]
+        claims = [
+            Claim(c["text"], tuple(c["cited"]), c["supported"], 0.0, 0.0, c["reason"])
+            for c in data["claims"]
+        ]
+        return cls(
+            answer_id=data["answer_id"],
+            question=data["question"],
+            text=data["answer"],
+            abstained=data["abstained"],
+            sources=sources,
+            claims=claims,
+            reason=data["reason"],
+            model=data["model"],
+            tokens_in=data["tokens_in"],
+            tokens_out=data["tokens_out"],
+            cost=data["cost"],
+            timings=data["timings"],
+            data=data["data"],
+            fields=data["fields"],
+        )
+
 
 def abstention(sources: Sequence[Source], reason: str) -> str:
     """The abstention text: it says what was searched, so a user knows where not to look."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from verirag.embedding import Embedder
@@ -52,11 +53,16 @@ class Generators:
         self.threads = threads
         self.sentence_scorer = sentence_scorer
         self._loaded: dict[str, Generator] = {}
+        self._loading = threading.Lock()  # concurrent requests load a model once
 
     def get(self, spec: str | None = None) -> Generator:
         if spec is None and not isinstance(self.default, str):
             return self.default
         spec = spec or str(self.default)
+        with self._loading:
+            return self._loaded.get(spec) or self._load(spec)
+
+    def _load(self, spec: str) -> Generator:
         if spec not in self._loaded:
             scorer = (
                 load_reranker(self.sentence_scorer, threads=self.threads)

@@ -24,6 +24,7 @@ def sync(
     *,
     on_embed: EmbedProgress | None = None,
     batch: int = 256,
+    optimize: bool = True,
 ) -> int:
     """Apply every catalog commit past the index's watermark; returns the chunks embedded.
     Safe to repeat: writes are idempotent, and the watermark moves only once everything up
@@ -58,7 +59,7 @@ def sync(
     for doc_id, version, valid_to in catalog.closed_since(since):
         index.close_version(doc_id, version, valid_to)
     index.set_watermark(target)
-    if total >= OPTIMIZE_AFTER:
+    if optimize and total >= OPTIMIZE_AFTER:
         index.optimize()
     return embedded
 

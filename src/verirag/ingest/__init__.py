@@ -4,9 +4,12 @@ each document as its own catalog transaction; follow a folder for changes."""
 from verirag.ingest.ingestor import Batch, Files, Ingestor
 from verirag.ingest.report import IngestReport, Outcome, Progress, Status
 from verirag.ingest.sources import (
+    DEFAULT_EXCLUDES,
     MAX_NAME_BYTES,
     SIDECAR_SUFFIX,
     IngestSource,
+    Selection,
+    Selector,
     Sidecar,
     SourceError,
     TextRecord,
@@ -21,6 +24,7 @@ from verirag.ingest.watch import Changes, changes
 from verirag.ingest.workers import ChunkerSpec, ParsePool
 
 __all__ = [
+    "DEFAULT_EXCLUDES",
     "MAX_NAME_BYTES",
     "SIDECAR_SUFFIX",
     "Batch",
@@ -33,6 +37,8 @@ __all__ = [
     "Outcome",
     "ParsePool",
     "Progress",
+    "Selection",
+    "Selector",
     "Sidecar",
     "SourceError",
     "Status",

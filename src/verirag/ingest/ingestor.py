@@ -23,8 +23,10 @@ from verirag.errors import InvalidInput
 from verirag.ingest.report import IngestReport, Outcome, Progress, Status
 from verirag.ingest.sources import (
     IngestSource,
+    Selection,
     SourceError,
     TextRecord,
+    TooLarge,
     discover,
     read_sidecar,
     text_sources,
@@ -58,10 +60,11 @@ class Batch(TypedDict, total=False):
     on_progress: Progress | None
 
 
-class Files(Batch, total=False):
+class Files(Batch, Selection, total=False):
     """A batch of files. Each document's id is ``prefix`` + its path relative to the folder
     given (or its file name). Symlinks out of a folder are reported, not followed, unless
-    ``follow_symlinks``; ``sidecars=False`` ignores ``<file>.verirag.toml`` files (uploads)."""
+    ``follow_symlinks``; ``sidecars=False`` ignores ``<file>.verirag.toml`` files (uploads);
+    which files of a folder are skipped: :class:`verirag.ingest.Selection`."""
 
     prefix: str
     follow_symlinks: bool
@@ -100,6 +103,8 @@ class Ingestor:
         prefix: str = "",
         follow_symlinks: bool = False,
         sidecars: bool = True,
+        exclude: Sequence[str] = (),
+        include_all: bool = False,
         **batch: Unpack[Batch],
     ) -> IngestReport:
         """Files and folders. ``sync=True`` also tombstones the live documents under
@@ -108,7 +113,12 @@ class Ingestor:
         if sync and any(Path(p).is_file() for p in paths):
             raise InvalidInput("sync mirrors directories; give folders, not files, with sync")
         sources, failures = discover(
-            paths, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
+            paths,
+            prefix,
+            follow_symlinks=follow_symlinks,
+            sidecars=sidecars,
+            exclude=exclude,
+            include_all=include_all,
         )
         missing = any(f.reason == "no such file or directory" for f in failures)
         mirror = prefix if sync and not missing else None
@@ -127,6 +137,8 @@ class Ingestor:
         sidecars: bool = True,
         stop_event: threading.Event | None = None,
         debounce_ms: int = 300,
+        exclude: Sequence[str] = (),
+        include_all: bool = False,
         **batch: Unpack[Batch],
     ) -> Iterator[IngestReport]:
         """Each batch of changes under ``directory`` ingested as it comes (deleted files
@@ -138,6 +150,8 @@ class Ingestor:
             sidecars=sidecars,
             stop_event=stop_event,
             debounce_ms=debounce_ms,
+            exclude=exclude,
+            include_all=include_all,
         ):
             yield self.run(change.sources, failures=change.failures, remove=change.gone, **batch)
 
@@ -219,6 +233,8 @@ class Ingestor:
         try:
             data, mtime = self._read(source)
             sidecar = read_sidecar(source)
+        except TooLarge as exc:
+            return Outcome(source.doc_id, Status.SKIPPED, label, reason=str(exc))
         except SourceError as exc:
             return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
         content_hash = hashlib.sha256(data).hexdigest()
@@ -285,7 +301,7 @@ class Ingestor:
             stat = source.path.stat()
             if stat.st_size > self.max_bytes:
                 size, limit = stat.st_size / 1e6, self.max_bytes / 1e6
-                raise SourceError(f"file too large ({size:.0f} MB; the limit is {limit:.0f} MB)")
+                raise TooLarge(f"file too large ({size:.0f} MB; the limit is {limit:.0f} MB)")
             return source.path.read_bytes(), stat.st_mtime
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror or exc}") from exc

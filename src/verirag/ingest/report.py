@@ -13,6 +13,7 @@ class Status(StrEnum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     REMOVED = "removed"
+    SKIPPED = "skipped"  # not ingested by choice: hidden, excluded, unsupported, too large
     FAILED = "failed"
 
 
@@ -37,6 +38,26 @@ class IngestReport:
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status is Status.FAILED]
+
+    @property
+    def skipped(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status is Status.SKIPPED]
+
+    def to_json(self) -> dict[str, object]:
+        """Each document's outcome, and the counts by status."""
+        return {
+            "outcomes": [
+                {
+                    "doc_id": o.doc_id,
+                    "status": o.status.value,
+                    "version": o.version,
+                    "chunks": o.n_chunks,
+                    "reason": o.reason,
+                }
+                for o in self.outcomes
+            ],
+            "counts": {status.value: n for status, n in self.counts().items()},
+        }
 
     def __getitem__(self, doc_id: str) -> Outcome:
         for outcome in self.outcomes:

@@ -9,8 +9,9 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
+import pathspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from verirag import documents
@@ -18,10 +19,110 @@ from verirag.ingest.report import Outcome, Status
 
 SIDECAR_SUFFIX = ".verirag.toml"
 MAX_NAME_BYTES = 255  # the longest file name (one path part) Linux and macOS store
+# Vendored and generated trees, skipped in folders unless ``include_all`` (docs/ingest.md).
+DEFAULT_EXCLUDES = ("node_modules", ".git", "__pycache__", ".venv", "dist", "build")
+GITIGNORE = ".gitignore"
+SNIFF_BYTES = 8192  # how much of an extensionless file is read to tell text from binary
 
 
 class SourceError(Exception):
     """A source that cannot be ingested; the message is the reason."""
+
+
+class TooLarge(SourceError):
+    """A file past the size limit: skipped, not failed."""
+
+
+class Selection(TypedDict, total=False):
+    """Which files of a folder are ingested: ``exclude`` globs (``.gitignore`` syntax, against
+    the path inside the folder), and ``include_all`` to ingest the :data:`DEFAULT_EXCLUDES`
+    trees and what ``.gitignore`` files exclude. Hidden files are never ingested."""
+
+    exclude: Sequence[str]
+    include_all: bool
+
+
+class Selector:
+    """Decides, for each path under a folder, whether it is skipped and why: hidden, a
+    default exclusion, an ``exclude`` glob, or a ``.gitignore`` in the folder or below it."""
+
+    def __init__(
+        self, root: Path, exclude: Sequence[str] = (), *, include_all: bool = False
+    ) -> None:
+        self.root = root
+        self.include_all = include_all
+        self._exclude = [(g, pathspec.GitIgnoreSpec.from_lines([g])) for g in exclude]
+        self._ignores: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+
+    def reason(self, path: Path, is_dir: bool) -> str | None:
+        """Why ``path`` itself is skipped, its folders having passed (a walk prunes them)."""
+        name = path.name
+        if name.startswith("."):
+            return "hidden"
+        if is_dir and not self.include_all and name in DEFAULT_EXCLUDES:
+            return f"excluded by default ({name}/; --include-all ingests it)"
+        relative = path.relative_to(self.root).as_posix() + ("/" if is_dir else "")
+        for glob, spec in self._exclude:
+            if spec.match_file(relative):
+                return f"excluded by --exclude {glob}"
+        if not self.include_all:
+            for folder in [path.parent, *path.parent.parents]:
+                ignore = self._gitignore(folder)
+                if ignore is not None:
+                    inside = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+                    if ignore.match_file(inside):
+                        return f"excluded by {(folder / GITIGNORE).relative_to(self.root)}"
+                if folder == self.root:
+                    break
+        return None
+
+    def reason_anywhere(self, path: Path) -> str | None:
+        """Why ``path`` is skipped, checking every folder between the root and it (a file the
+        watcher reports, with no walk having pruned its folders)."""
+        relative = path.relative_to(self.root)
+        current = self.root
+        for part in relative.parts[:-1]:
+            current = current / part
+            if (why := self.reason(current, True)) is not None:
+                return why
+        return self.reason(path, False)
+
+    def _gitignore(self, folder: Path) -> pathspec.GitIgnoreSpec | None:
+        if folder not in self._ignores:
+            try:
+                lines = (folder / GITIGNORE).read_text(encoding="utf-8").splitlines()
+                self._ignores[folder] = pathspec.GitIgnoreSpec.from_lines(lines)
+            except (OSError, UnicodeDecodeError):
+                self._ignores[folder] = None
+        return self._ignores[folder]
+
+
+def is_text(path: Path) -> bool:
+    """Whether a file without an extension holds text: its first bytes decode as UTF-8 and
+    hold no NUL byte (README, LICENSE, Makefile)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut at the end of the sniffed bytes is not an error.
+        return exc.start >= len(head) - 3 and len(head) == SNIFF_BYTES
+    return True
+
+
+def parser_name(path: Path) -> str | None:
+    """The name whose suffix picks ``path``'s parser: its own, ``NAME.txt`` for a text file
+    without an extension, ``None`` for a type no parser reads."""
+    if documents.supported(path.name):
+        return path.name
+    if not path.suffix and is_text(path):
+        return path.name + ".txt"
+    return None
 
 
 class Sidecar(BaseModel):
@@ -60,13 +161,13 @@ class TextRecord:
 
 
 def is_candidate(path: Path, root: Path) -> bool:
-    """Whether a file found in folder ``root`` is one to ingest: not hidden, not a sidecar,
-    a supported type."""
+    """Whether a file found in folder ``root`` could be a document: not hidden, not a
+    sidecar, a supported type or a file without an extension (text ones are ingested)."""
     relative = path.relative_to(root).parts
     return (
         not any(part.startswith(".") for part in relative)
         and not path.name.endswith(SIDECAR_SUFFIX)
-        and documents.supported(path.name)
+        and (documents.supported(path.name) or not path.suffix)
     )
 
 
@@ -96,17 +197,31 @@ def not_a_file(path: Path, root: Path | None, follow_symlinks: bool) -> str | No
 
 
 def folder_file(
-    file: Path, root: Path, prefix: str, *, follow_symlinks: bool, sidecars: bool
+    file: Path,
+    selector: Selector,
+    prefix: str,
+    *,
+    follow_symlinks: bool,
+    sidecars: bool,
+    walked: bool = True,
 ) -> IngestSource | Outcome | None:
-    """A file found in folder ``root``: its source, its failure (not a file to read), or
-    ``None`` when it is not one to ingest (hidden, a sidecar, an unsupported type)."""
-    if not is_candidate(file, root):
+    """A file found in the selector's folder: its source, its failure (not a file to read),
+    why it is skipped (excluded, an unsupported type), or ``None`` for a sidecar. ``walked``:
+    its folders were checked on the way down (else each is checked here)."""
+    if is_sidecar(file.name):
         return None
-    doc_id = prefix + file.relative_to(root).as_posix()
-    reason = not_a_file(file, root, follow_symlinks)
+    doc_id = prefix + file.relative_to(selector.root).as_posix()
+    why = selector.reason(file, False) if walked else selector.reason_anywhere(file)
+    if why is not None:
+        return Outcome(doc_id, Status.SKIPPED, str(file), reason=why)
+    reason = not_a_file(file, selector.root, follow_symlinks)
     if reason is not None:
         return Outcome(doc_id, Status.FAILED, str(file), reason=reason)
-    return IngestSource(doc_id, file.as_uri(), file.name, path=file, sidecar=sidecars)
+    name = parser_name(file)
+    if name is None:
+        kind = f"{file.suffix!r}" if file.suffix else "(no extension, not text)"
+        return Outcome(doc_id, Status.SKIPPED, str(file), reason=f"unsupported file type {kind}")
+    return IngestSource(doc_id, file.as_uri(), name, path=file, sidecar=sidecars)
 
 
 def discover(
@@ -115,11 +230,14 @@ def discover(
     *,
     follow_symlinks: bool = False,
     sidecars: bool = True,
+    **selection: Unpack[Selection],
 ) -> tuple[list[IngestSource], list[Outcome]]:
     """Files under ``paths``; ids are ``prefix`` + the path relative to the directory given
     (a file given directly is named by its file name). Missing or unsupported paths fail, and
     so do FIFOs, devices, symlink loops and, unless ``follow_symlinks``, file symlinks that
-    lead out of the folder being ingested. A folder symlink is never descended (no loops)."""
+    lead out of the folder being ingested. A folder symlink is never descended (no loops).
+    In folders, what ``selection`` (and ``.gitignore``) excludes, hidden files and types no
+    parser reads are reported as skipped, a skipped folder once."""
     sources: list[IngestSource] = []
     failures: list[Outcome] = []
 
@@ -132,13 +250,25 @@ def discover(
             fail(str(given), given, f"file name longer than {MAX_NAME_BYTES} bytes")
         elif path.is_dir():
             root = path.resolve()
+            selector = Selector(
+                root, selection.get("exclude", ()), include_all=selection.get("include_all", False)
+            )
             for folder, dirs, files in os.walk(root, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 base = Path(folder)
+                kept = []
+                for d in sorted(dirs):
+                    why = selector.reason(base / d, True)
+                    if why is None:
+                        kept.append(d)
+                    else:
+                        where = base / d
+                        doc_id = prefix + where.relative_to(root).as_posix() + "/"
+                        failures.append(Outcome(doc_id, Status.SKIPPED, str(where), reason=why))
+                dirs[:] = kept
                 for entry in sorted(files):
                     found = folder_file(
                         base / entry,
-                        root,
+                        selector,
                         prefix,
                         follow_symlinks=follow_symlinks,
                         sidecars=sidecars,
@@ -149,10 +279,10 @@ def discover(
                         sources.append(found)
         elif path.is_file():
             file = path.absolute()  # a regular file, or a link to one: named, so followed
-            if documents.supported(file.name):
+            if (name := parser_name(file)) is not None:
                 sources.append(
                     IngestSource(
-                        prefix + file.name, file.as_uri(), file.name, path=file, sidecar=sidecars
+                        prefix + file.name, file.as_uri(), name, path=file, sidecar=sidecars
                     )
                 )
             else:

@@ -6,11 +6,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Unpack
 
-from verirag.ingest.report import Outcome
+from verirag.ingest.report import Outcome, Status
 from verirag.ingest.sources import (
     SIDECAR_SUFFIX,
     IngestSource,
+    Selection,
+    Selector,
     folder_file,
     is_candidate,
     is_sidecar,
@@ -34,26 +37,34 @@ def changes(
     sidecars: bool = True,
     stop_event: threading.Event | None = None,
     debounce_ms: int = 300,
+    **selection: Unpack[Selection],
 ) -> Iterator[Changes]:
     """Batches of changes under ``directory`` until ``stop_event`` is set (or Ctrl-C)."""
     import watchfiles
 
     root = Path(directory).resolve()
+    selector = Selector(
+        root, selection.get("exclude", ()), include_all=selection.get("include_all", False)
+    )
     for batch in watchfiles.watch(
         root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
     ):
-        yield classify(root, (Path(p) for _, p in batch), prefix, follow_symlinks, sidecars)
+        yield classify(selector, (Path(p) for _, p in batch), prefix, follow_symlinks, sidecars)
 
 
 def classify(
-    root: Path,
+    selector: Selector | Path,
     paths: Iterable[Path],
     prefix: str = "",
     follow_symlinks: bool = False,
     sidecars: bool = True,
 ) -> Changes:
-    """What changed paths under ``root`` mean for its documents: a sidecar's change re-reads
-    its file; hidden, unsupported and out-of-folder paths are ignored, as ingest ignores them."""
+    """What changed paths under the selector's folder mean for its documents: a sidecar's
+    change re-reads its file; what ingesting the folder skips (hidden, excluded, unsupported)
+    and out-of-folder paths are ignored."""
+    if isinstance(selector, Path):
+        selector = Selector(selector)
+    root = selector.root
     found = Changes()
     touched = {p.with_name(p.name[: -len(SIDECAR_SUFFIX)]) if is_sidecar(p) else p for p in paths}
     for path in sorted(touched):
@@ -61,12 +72,17 @@ def classify(
             continue
         if path.exists() or path.is_symlink():
             entry = folder_file(
-                path, root, prefix, follow_symlinks=follow_symlinks, sidecars=sidecars
+                path,
+                selector,
+                prefix,
+                follow_symlinks=follow_symlinks,
+                sidecars=sidecars,
+                walked=False,
             )
-            if isinstance(entry, Outcome):
-                found.failures.append(entry)
-            elif entry is not None:
+            if isinstance(entry, IngestSource):
                 found.sources.append(entry)
-        elif is_candidate(path, root):
+            elif entry is not None and entry.status is Status.FAILED:
+                found.failures.append(entry)
+        elif is_candidate(path, root) and selector.reason_anywhere(path) is None:
             found.gone.append(prefix + path.relative_to(root).as_posix())
     return found

@@ -17,12 +17,13 @@ from verirag.access import Principal
 from verirag.errors import Forbidden, InvalidInput, NotFound
 from verirag.generation import GenerationError
 from verirag.kb import KnowledgeBase
+from verirag.owner import ServerInfo, remove_server, write_server
 from verirag.server import openai_api
 from verirag.server.auth import Auth
 from verirag.server.guard import KeylessGuard
 from verirag.server.mcp import build_mcp
 from verirag.server.metrics import Metrics
-from verirag.server.routes import admin, answers, documents, evaluation
+from verirag.server.routes import admin, answers, documents, evaluation, jobs
 from verirag.server.service import Service
 
 MAX_BODY_MB = 50
@@ -38,15 +39,19 @@ STATUS = (
 )
 
 
-def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
+def create_app(
+    kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB, owner: ServerInfo | None = None
+) -> FastAPI:
     """The server's app over an open knowledge base. Its mode is fixed when it is made:
     with API keys in the catalog every request needs one (``Authorization: Bearer vr_...``),
     and it stays so when the last key is revoked (then only a new key works). Without keys
     every request runs as the local owner, and the app itself answers only loopback clients
     and ``Host`` headers and refuses cross-site changes (:mod:`verirag.server.guard`); the
-    first key made through it turns it keyed for good."""
+    first key made through it turns it keyed for good. ``owner``: the address and local-owner
+    credential left in the knowledge base (0600) while the app runs, for the CLI and
+    ``verirag mcp`` to go through it."""
     service = Service(kb)
-    auth = Auth(kb.keys)
+    auth = Auth(kb.keys, owner.token if owner else None)
     metrics = Metrics(service.stats)
     mcp = build_mcp(service, auth.resolve)
     mcp_app = mcp.streamable_http_app(
@@ -55,8 +60,15 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with mcp.session_manager.run():
-            yield
+        if owner is not None:
+            write_server(kb.path, owner)
+        try:
+            async with mcp.session_manager.run():
+                yield
+        finally:
+            if owner is not None:
+                remove_server(kb.path)
+            service.close()  # running jobs stop between two documents
 
     app = FastAPI(
         title="verirag",
@@ -73,6 +85,7 @@ def create_app(kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB) -> FastAPI:
     app.include_router(documents.router(service, auth))
     app.include_router(answers.router(service, auth, metrics))
     app.include_router(evaluation.router(service, auth))
+    app.include_router(jobs.router(service, auth))
     app.include_router(openai_api.router(service, metrics, auth.principal))
     app.mount("/mcp", _guarded(mcp_app, auth.resolve))
     static = resources.files("verirag.server") / "static"

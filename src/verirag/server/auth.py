@@ -2,26 +2,38 @@
 server. The mode is fixed when the app is made; the first key made through it turns it keyed
 for good, and revoking keys never opens it again."""
 
+import hmac
 from collections.abc import Mapping
 
 from fastapi import HTTPException, Request
 
-from verirag.access import LOCAL, Principal
+from verirag.access import LOCAL, Principal, local
+from verirag.client import GROUPS_HEADER
 from verirag.store import KeyStore
 
 
 class Auth:
-    def __init__(self, keys: KeyStore) -> None:
+    """``owner_token``: the credential of the local owner (the CLI and ``verirag mcp`` of the
+    user running the server, who read it from the 0600 server file); it is never stored."""
+
+    def __init__(self, keys: KeyStore, owner_token: str | None = None) -> None:
         self.keys = keys
         self.keyed = keys.active()
+        self._owner_token = owner_token
 
     def resolve(self, headers: Mapping[str, str] | None) -> Principal:
         """The principal for request headers (``None``: MCP over stdio, the process owner);
-        401 without a valid key on a keyed server."""
-        if headers is None or not self.keyed:
+        401 without a valid key on a keyed server. The local owner may read as a principal
+        of some groups only (``X-Verirag-Groups``: the CLI's ``--group``); a key may not."""
+        if headers is None:
             return LOCAL
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
+        if self._owner_token and token and hmac.compare_digest(token, self._owner_token):
+            groups = headers.get(GROUPS_HEADER.lower())
+            return local([g for g in groups.split(",") if g] if groups is not None else None)
+        if not self.keyed:
+            return LOCAL
         principal = self.keys.verify(token) if token else None
         if principal is None:
             raise HTTPException(401, "a valid API key is required (Authorization: Bearer vr_...)")

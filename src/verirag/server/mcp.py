@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from verirag.access import Principal
+from verirag.client import Remote
 from verirag.errors import NotFound
-from verirag.server.service import Service, search_json
+from verirag.generation import Answer
+from verirag.retrieval import SearchResult
+from verirag.server.service import search_json
 
 # Who a tool call runs as, from the HTTP headers of the call (None on stdio).
 Resolve = Callable[[Mapping[str, str] | None], Principal]
@@ -43,7 +46,51 @@ def _explained(tool: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-def build_mcp(service: Service, resolve: Resolve) -> MCPServer:
+class Tools(Protocol):
+    """What the tools call: a :class:`verirag.server.service.Service` in the process that
+    owns the knowledge base, or :class:`Proxy` to the server that does."""
+
+    def search(
+        self, who: Principal, query: str, *, k: int = 10, as_of: str | None = None
+    ) -> list[SearchResult]: ...
+
+    def ask(self, who: Principal, question: str, *, as_of: str | None = None) -> Answer: ...
+
+    def documents(self, who: Principal) -> list[dict[str, Any]]: ...
+
+    def version(
+        self, who: Principal, doc_id: str, version: int | None = None
+    ) -> dict[str, Any]: ...
+
+    def document(self, who: Principal, doc_id: str) -> dict[str, Any]: ...
+
+
+class Proxy:
+    """The tools through a running server's API (``verirag mcp`` on a served knowledge
+    base), as the local owner reading as ``who``'s groups."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+
+    def search(
+        self, who: Principal, query: str, *, k: int = 10, as_of: str | None = None
+    ) -> list[SearchResult]:
+        return self.remote.search(query, k=k, as_of=as_of, groups=who.groups)
+
+    def ask(self, who: Principal, question: str, *, as_of: str | None = None) -> Answer:
+        return self.remote.ask(question, as_of=as_of, groups=who.groups)
+
+    def documents(self, who: Principal) -> list[dict[str, Any]]:
+        return list(self.remote.request("GET", "/api/documents", groups=who.groups))
+
+    def version(self, who: Principal, doc_id: str, version: int | None = None) -> dict[str, Any]:
+        return dict(self.remote.version_json(doc_id, version, groups=who.groups))
+
+    def document(self, who: Principal, doc_id: str) -> dict[str, Any]:
+        return dict(self.remote.request("GET", f"/api/documents/{doc_id}", groups=who.groups))
+
+
+def build_mcp(service: Tools, resolve: Resolve) -> MCPServer:
     mcp: MCPServer = MCPServer("verirag", instructions=INSTRUCTIONS)
 
     def who(ctx: Context) -> Principal:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from verirag.config import MAX_QUERY_CHARS
-from verirag.retrieval import SearchResult
+from verirag.retrieval import Mode, SearchResult
 
 # Where the API gives a domain record as it is, the record is its own response model (a
 # search hit, ``SearchResult``; an API key, ``verirag.store.KeyInfo``; an evaluation run,
@@ -24,6 +24,7 @@ class SearchRequest(BaseModel):
     as_of: datetime | None = Field(None, description="ISO 8601 or Unix time; naive is UTC")
     filters: dict[str, Any] | None = None
     doc_ids: list[str] | None = None
+    mode: Mode = Field(Mode.HYBRID, description="hybrid | dense | bm25")
 
 
 class AskRequest(BaseModel):
@@ -57,6 +58,8 @@ class IngestRequest(BaseModel):
     prefix: str = ""
     access: list[str] | None = None
     metadata: dict[str, Any] | None = None
+    exclude: list[str] = Field(default_factory=list, description=".gitignore-style globs")
+    include_all: bool = Field(False, description="also node_modules, build, .gitignore'd files")
 
 
 class KeyRequest(BaseModel):
@@ -117,11 +120,22 @@ class DocumentDetail(DocumentOut):
 
 
 class ChunkSpan(BaseModel):
+    """A chunk of the version: its span of the text, where it sits, what was embedded."""
+
     chunk_id: str
+    doc_id: str
+    version: int
     ordinal: int
+    text: str
+    n_tokens: int
     char_start: int
     char_end: int
     section: list[str]
+    context: str
+    page_start: int | None
+    page_end: int | None
+    line_start: int | None
+    line_end: int | None
 
 
 class VersionText(VersionOut):
@@ -138,7 +152,7 @@ class DiffOut(BaseModel):
 
 class OutcomeOut(BaseModel):
     doc_id: str
-    status: str = Field(description="new | changed | unchanged | removed | failed")
+    status: str = Field(description="new | changed | unchanged | removed | skipped | failed")
     version: int | None
     chunks: int
     reason: str | None
@@ -146,6 +160,32 @@ class OutcomeOut(BaseModel):
 
 class IngestOut(BaseModel):
     outcomes: list[OutcomeOut]
+    counts: dict[str, int]
+
+
+class JobOut(BaseModel):
+    """A background job (ingest, upload, reindex, watch) and how far it has come."""
+
+    job_id: str
+    kind: str
+    description: str
+    state: str = Field(description="queued | running | done | failed | cancelled")
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    files_done: int
+    files_total: int | None
+    chunks_done: int
+    chunks_total: int | None
+    files_per_s: float | None
+    eta_s: float | None = Field(description="seconds left, at the rate so far")
+    error: str | None
+    report: IngestOut | None = Field(description="each document's outcome, once done")
+    seq: int = Field(description="bumped on every change")
+
+
+class CheckOut(BaseModel):
+    problems: list[str]
     counts: dict[str, int]
 
 

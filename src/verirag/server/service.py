@@ -1,57 +1,68 @@
 """What the HTTP API, the OpenAI-compatible endpoint and the MCP tools do, once, for a
 principal: every read is filtered by the principal's access groups (searches inside the index
-query, listings and look-ups here), and what a principal may not read answers as missing."""
+query, listings and look-ups here), and what a principal may not read answers as missing.
+
+Reads run concurrently, each at the index's last published watermark; every change to the
+knowledge base is a job on the one writer (:mod:`verirag.server.jobs`)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from verirag.access import Principal
 from verirag.errors import Forbidden, NotFound
 from verirag.evaluation.qa import QA, evaluate
 from verirag.generation import Answer, TokenSink
-from verirag.ingest import MAX_NAME_BYTES, SIDECAR_SUFFIX, IngestReport, is_sidecar
+from verirag.ingest import (
+    MAX_NAME_BYTES,
+    SIDECAR_SUFFIX,
+    IngestReport,
+    Outcome,
+    Selection,
+    is_sidecar,
+)
 from verirag.kb import KnowledgeBase
-from verirag.retrieval import SearchResult
+from verirag.retrieval import SearchOptions, SearchResult
+from verirag.server.jobs import Job, Jobs, State
 from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo
 
 UPLOADS = "uploads"
 
 
 class Service:
-    """One knowledge base behind a lock: the catalog, the index and the models are used by
-    one request at a time, which keeps them consistent without making each of them
-    thread-safe."""
+    """One knowledge base, many readers, one writer. The index is opened and the models are
+    loaded here, before the first request, so no request pays for them (or races to)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, jobs: Jobs | None = None) -> None:
         self.kb = kb
-        self._lock = threading.RLock()
+        kb.sync_index()  # caught up with the catalog before serving
+        kb.sync_on_read = False  # from now on the writer keeps it caught up
+        kb.optimize_bulk = False  # a merge holds the GIL for seconds: never while serving
+        kb.retriever  # noqa: B018  (loaded once, here)
+        self.jobs = jobs or Jobs()
 
-    @contextmanager
-    def locked(self) -> Iterator[KnowledgeBase]:
-        with self._lock:
-            yield self.kb
+    def close(self) -> None:
+        self.jobs.close()
 
     # -- documents --------------------------------------------------------------------
 
-    def documents(self, who: Principal) -> list[dict[str, Any]]:
-        with self.locked() as kb:
-            docs = kb.documents(groups=who.groups)
+    def documents(self, who: Principal, *, removed: bool = False) -> list[dict[str, Any]]:
+        """The documents the principal may read; with ``removed``, an admin's list also
+        holds the tombstoned ones."""
+        docs = self.kb.documents(groups=who.groups, include_removed=removed and who.admin)
         return [_document_json(d, who) for d in docs]
 
     def document(self, who: Principal, doc_id: str) -> dict[str, Any]:
         """A document and the versions of it the principal may read."""
-        with self.locked() as kb:
-            versions = kb.history(doc_id, groups=who.groups)  # KeyError: missing or forbidden
-            (doc,) = kb.documents(include_removed=True, doc_ids=[doc_id])
+        kb = self.kb
+        versions = kb.history(doc_id, groups=who.groups)  # KeyError: missing or forbidden
+        (doc,) = kb.documents(include_removed=True, doc_ids=[doc_id])
         return {
             **_document_json(doc, who),
             "versions": [_version_json(v, who) for v in versions],
@@ -59,27 +70,18 @@ class Service:
 
     def version(self, who: Principal, doc_id: str, version: int | None = None) -> dict[str, Any]:
         """A version's text and chunk spans (the current version by default)."""
-        with self.locked() as kb:
-            v = kb.version(doc_id, version, groups=who.groups)
-            chunks = kb.chunks(doc_id, v.version, groups=who.groups) if not v.tombstone else []
+        kb = self.kb
+        v = kb.version(doc_id, version, groups=who.groups)
+        chunks = kb.chunks(doc_id, v.version, groups=who.groups) if not v.tombstone else []
         return {
             **_version_json(v, who),
             "text": v.text,
-            "chunks": [
-                {
-                    "chunk_id": c.chunk_id,
-                    "ordinal": c.ordinal,
-                    "char_start": c.char_start,
-                    "char_end": c.char_end,
-                    "section": list(c.section),
-                }
-                for c in chunks
-            ],
+            "chunks": [asdict(c) | {"section": list(c.section)} for c in chunks],
         }
 
     def diff(self, who: Principal, doc_id: str, old: int, new: int) -> list[str]:
-        with self.locked() as kb:
-            return kb.diff(doc_id, old, new, groups=who.groups)
+        kb = self.kb
+        return kb.diff(doc_id, old, new, groups=who.groups)
 
     # -- search and answers -----------------------------------------------------------
 
@@ -92,11 +94,17 @@ class Service:
         as_of: AsOf | None = None,
         metadata: dict[str, Any] | None = None,
         doc_ids: Sequence[str] | None = None,
+        options: SearchOptions | None = None,
     ) -> list[SearchResult]:
-        with self.locked() as kb:
-            return kb.search(
-                query, k=k, as_of=as_of, groups=who.groups, metadata=metadata, doc_ids=doc_ids
-            )
+        return self.kb.search(
+            query,
+            k=k,
+            as_of=as_of,
+            groups=who.groups,
+            metadata=metadata,
+            doc_ids=doc_ids,
+            options=options,
+        )
 
     def ask(
         self,
@@ -110,27 +118,27 @@ class Service:
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
     ) -> Answer:
-        with self.locked() as kb:
-            return kb.ask(
-                question,
-                k=k,
-                as_of=as_of,
-                groups=who.groups,
-                principal=who.id,
-                metadata=metadata,
-                llm=llm,
-                schema=schema,
-                on_token=on_token,
-            )
+        kb = self.kb
+        return kb.ask(
+            question,
+            k=k,
+            as_of=as_of,
+            groups=who.groups,
+            principal=who.id,
+            metadata=metadata,
+            llm=llm,
+            schema=schema,
+            on_token=on_token,
+        )
 
     def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
         """Recent answers: all of them for an admin, a principal's own otherwise."""
-        with self.locked() as kb:
-            return list(kb.audit.records(limit=limit, principal=None if who.admin else who.id))
+        kb = self.kb
+        return list(kb.audit.records(limit=limit, principal=None if who.admin else who.id))
 
     def answer(self, who: Principal, answer_id: str) -> AuditRecord:
-        with self.locked() as kb:
-            record = kb.audit.get(answer_id)
+        kb = self.kb
+        record = kb.audit.get(answer_id)
         if not who.owns(record.principal):
             raise NotFound(f"no answer {answer_id!r} in the audit trail")
         return record
@@ -140,19 +148,19 @@ class Service:
     def evaluate(self, who: Principal, items: Sequence[QA], *, k: int = 8) -> str:
         """Score the principal's questions as the principal (the same access filter), and
         store the run."""
-        with self.locked() as kb:
-            run = evaluate(kb, items, k=k, groups=who.groups, principal=who.id)
-            return kb.eval_runs.add(run, principal=who.id)
+        kb = self.kb
+        run = evaluate(kb, items, k=k, groups=who.groups, principal=who.id)
+        return kb.eval_runs.add(run, principal=who.id)
 
     def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs without their per-question rows: all for an admin, own otherwise."""
-        with self.locked() as kb:
-            runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.id)
+        kb = self.kb
+        runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.id)
         return [r.to_json(questions=False) for r in runs]
 
     def eval_run(self, who: Principal, run_id: str) -> dict[str, Any]:
-        with self.locked() as kb:
-            run = kb.eval_runs.get(run_id)
+        kb = self.kb
+        run = kb.eval_runs.get(run_id)
         if not who.owns(run.principal):
             raise NotFound(f"no evaluation run {run_id!r}")
         return run.to_json()
@@ -168,10 +176,24 @@ class Service:
         prefix: str = "",
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> IngestReport:
+        **options: Unpack[Selection],
+    ) -> Job:
+        """A job ingesting files and folders on the server's disk."""
         _admin(who)
-        with self.locked() as kb:
-            return kb.ingest(*paths, sync=sync, prefix=prefix, access=access, metadata=metadata)
+
+        def work(job: Job) -> IngestReport:
+            return self.kb.ingest(
+                *paths,
+                sync=sync,
+                prefix=prefix,
+                access=access,
+                metadata=metadata,
+                on_progress=job.on_file,
+                on_embed=job.on_chunks,
+                **options,
+            )
+
+        return self.jobs.submit("ingest", ", ".join(paths), work)
 
     def upload(
         self,
@@ -181,9 +203,9 @@ class Service:
         *,
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> IngestReport:
-        """Ingest an uploaded file as document ``filename``; the file is kept under the
-        knowledge base's ``uploads/`` so its source stays readable."""
+    ) -> Job:
+        """A job ingesting an uploaded file as document ``filename``; the file is kept under
+        the knowledge base's ``uploads/`` so its source stays readable."""
         _admin(who)
         name = Path(filename).name
         if not name or name.startswith("."):
@@ -194,8 +216,9 @@ class Service:
             # The access given with an upload is what applies: a sidecar is read only from a
             # folder ingested from disk, never taken from an upload.
             raise ValueError(f"{SIDECAR_SUFFIX} files are read from ingested folders only")
-        with self.locked() as kb:
-            target = kb.path / UPLOADS / name
+
+        def work(job: Job) -> IngestReport:
+            target = self.kb.path / UPLOADS / name
             target.parent.mkdir(exist_ok=True)
             # Written whole, then renamed: a failed upload never leaves half a file behind.
             with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
@@ -205,17 +228,79 @@ class Service:
             except OSError:
                 Path(handle.name).unlink(missing_ok=True)
                 raise
-            return kb.ingest(target, access=access, metadata=metadata, sidecars=False)
+            return self.kb.ingest(
+                target,
+                access=access,
+                metadata=metadata,
+                sidecars=False,
+                on_progress=job.on_file,
+                on_embed=job.on_chunks,
+            )
+
+        return self.jobs.submit("upload", name, work)
 
     def remove(self, who: Principal, doc_id: str) -> None:
+        """Tombstone a document (a job, waited for: it takes milliseconds)."""
         _admin(who)
-        with self.locked() as kb:
-            kb.remove(doc_id)
+        job = self.jobs.submit("remove", doc_id, lambda _job: _report(self.kb.remove(doc_id)))
+        job.wait(REMOVE_WAIT_S)
+        if job.state is State.FAILED and job.error is not None:
+            raise NotFound(job.error)
+
+    def reindex(self, who: Principal) -> Job:
+        _admin(who)
+
+        def work(job: Job) -> None:
+            self.kb.reindex(on_embed=job.on_chunks)
+
+        return self.jobs.submit("reindex", "rebuild the index from the catalog", work)
+
+    def watch(self, directory: str, **options: Unpack[Selection]) -> Job:
+        """A job mirroring ``directory``, then following it until the job is cancelled (or
+        the server stops): each batch of changes is published to readers as it comes."""
+
+        def work(job: Job) -> None:
+            def progress(_outcome: Outcome, _done: int, _total: int) -> None:
+                job.update(files_done=job.files_done + 1)
+
+            self.kb.ingest(directory, sync=True, on_progress=job.on_file, **options)
+            self.kb.watch(
+                directory, stop_event=job.cancel_requested, on_progress=progress, **options
+            )
+
+        return self.jobs.submit("watch", directory, work)
+
+    def job(self, who: Principal, job_id: str) -> Job:
+        _admin(who)
+        return self.jobs.get(job_id)
+
+    def all_jobs(self, who: Principal) -> list[Job]:
+        _admin(who)
+        return self.jobs.all()
+
+    def cancel(self, who: Principal, job_id: str) -> Job:
+        _admin(who)
+        return self.jobs.cancel(job_id)
+
+    def check(self, who: Principal) -> list[str]:
+        _admin(who)
+        return self.kb.check()
 
     def stats(self) -> dict[str, int]:
-        with self.locked() as kb:
-            docs = kb.documents()
+        docs = self.kb.documents()
         return {"documents": len(docs), "chunks": sum(d.n_chunks for d in docs)}
+
+    def counts(self, who: Principal) -> dict[str, int]:
+        """Documents, removed ones, versions and chunks (all of them: an admin's figures)."""
+        _admin(who)
+        return self.kb.catalog.counts()
+
+
+REMOVE_WAIT_S = 60.0
+
+
+def _report(outcome: Outcome) -> IngestReport:
+    return IngestReport([outcome])
 
 
 def _admin(who: Principal) -> None:

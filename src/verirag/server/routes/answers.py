@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from verirag.access import Principal
 from verirag.generation import Answer, GenerationError
+from verirag.retrieval import SearchOptions
 from verirag.server.auth import Auth
 from verirag.server.metrics import Metrics
 from verirag.server.schemas import AnswerOut, AskRequest, SearchOut, SearchRequest
@@ -40,6 +41,7 @@ def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
             as_of=body.as_of,
             metadata=body.filters,
             doc_ids=body.doc_ids,
+            options=SearchOptions(mode=body.mode),
         )
         metrics.observe_stages({"search": time.perf_counter() - started})
         return {"query": body.query, "results": [search_json(r) for r in results]}

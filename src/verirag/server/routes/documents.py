@@ -4,18 +4,18 @@ remove."""
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from verirag.access import Principal
 from verirag.errors import InvalidInput
-from verirag.ingest import IngestReport
 from verirag.server.auth import Auth
+from verirag.server.jobs import Job
 from verirag.server.schemas import (
     DiffOut,
     DocumentDetail,
     DocumentOut,
-    IngestOut,
     IngestRequest,
+    JobOut,
     VersionText,
 )
 from verirag.server.service import Service
@@ -27,33 +27,40 @@ def router(service: Service, auth: Auth) -> APIRouter:
     Admin = Annotated[Principal, Depends(auth.admin)]
 
     @api.get("/documents", response_model=list[DocumentOut])
-    def documents(who: Who) -> list[dict[str, Any]]:
-        return service.documents(who)
+    def documents(who: Who, removed: bool = False) -> list[dict[str, Any]]:
+        """The documents the caller may read (an admin: with ``removed``, tombstoned ones)."""
+        return service.documents(who, removed=removed)
 
-    @api.post("/documents", status_code=201, response_model=IngestOut)
+    @api.post("/documents", status_code=202, response_model=JobOut)
     def upload(
         who: Admin,
         file: Annotated[UploadFile, File(description="the document")],
+        wait: Wait = 0,
         access: Annotated[list[str] | None, Form()] = None,
         metadata: Annotated[str | None, Form(description="a JSON object")] = None,
     ) -> dict[str, Any]:
+        """Ingest an uploaded file: a job, reported at once (or once done, within ``wait``
+        seconds)."""
         meta = _json_object(metadata, "metadata") if metadata else None
-        report = service.upload(
+        job = service.upload(
             who, file.filename or "", file.file.read(), access=access or None, metadata=meta
         )
-        return report_json(report)
+        return waited(job, wait)
 
-    @api.post("/ingest", response_model=IngestOut)
-    def ingest(who: Admin, body: IngestRequest) -> dict[str, Any]:
-        report = service.ingest_paths(
+    @api.post("/ingest", status_code=202, response_model=JobOut)
+    def ingest(who: Admin, body: IngestRequest, wait: Wait = 0) -> dict[str, Any]:
+        """Ingest files and folders on the server's disk: a job (see ``/api/jobs``)."""
+        job = service.ingest_paths(
             who,
             body.paths,
             sync=body.sync,
             prefix=body.prefix,
             access=body.access,
             metadata=body.metadata,
+            exclude=body.exclude,
+            include_all=body.include_all,
         )
-        return report_json(report)
+        return waited(job, wait)
 
     @api.get("/documents/{doc_id:path}/versions/{version:int}", response_model=VersionText)
     def version(who: Who, doc_id: str, version: int) -> dict[str, Any]:
@@ -89,18 +96,13 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     return value
 
 
-def report_json(report: IngestReport) -> dict[str, Any]:
-    """Each file's outcome (new, changed, unchanged, removed, failed with its reason)."""
-    return {
-        "outcomes": [
-            {
-                "doc_id": o.doc_id,
-                "status": o.status.value,
-                "version": o.version,
-                "chunks": o.n_chunks,
-                "reason": o.reason,
-            }
-            for o in report.outcomes
-        ],
-        "counts": {status.value: n for status, n in report.counts().items()},
-    }
+MAX_WAIT_S = 600.0
+# Seconds to hold the response for the job to end (0: answer at once).
+Wait = Annotated[float, Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the end")]
+
+
+def waited(job: Job, wait: float) -> dict[str, Any]:
+    """A job's status, once it has ended or ``wait`` seconds have passed."""
+    if wait:
+        job.wait(wait)
+    return job.status()

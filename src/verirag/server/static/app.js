@@ -222,8 +222,14 @@ $("#upload-form").addEventListener("submit", async (event) => {
   form.append("file", $("#upload-file").files[0]);
   for (const group of $("#upload-access").value.split(",").map((g) => g.trim()).filter(Boolean)) form.append("access", group);
   try {
-    const report = await api("/api/documents", { method: "POST", body: form });
-    const done = report.outcomes.map((o) => `${o.doc_id}: ${o.status}${o.reason ? " (" + o.reason + ")" : ""}`);
+    // An upload is a background job: follow it until it ends.
+    let job = await api("/api/documents", { method: "POST", body: form });
+    while (!["done", "failed", "cancelled"].includes(job.state)) {
+      $("#upload-status").textContent = `${job.state}: ${job.files_done} file(s), ${job.chunks_done} chunk(s)`;
+      job = await api(`/api/jobs/${job.job_id}?wait=5`);
+    }
+    if (job.state !== "done") throw new Error(`upload ${job.state}: ${job.error || ""}`);
+    const done = job.report.outcomes.map((o) => `${o.doc_id}: ${o.status}${o.reason ? " (" + o.reason + ")" : ""}`);
     $("#upload-status").textContent = done.join("; ");
     await loadDocuments();
   } catch (e) { showError(e.message); }

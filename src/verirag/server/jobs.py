@@ -1,0 +1,203 @@
+"""Background jobs: the server's one writer. Ingestion, uploads, removals, re-indexing and
+folder watching run here, one at a time and in the order they came, while every reader goes
+on at the index's last published state. A job reports files and chunks done, its rate and
+an ETA; it can be cancelled between two documents, which keeps what was committed (whole
+documents) and never makes half of one visible."""
+
+from __future__ import annotations
+
+import enum
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from verirag.errors import NotFound, VeriragError
+from verirag.ingest import IngestReport, Outcome
+
+KEEP = 200  # finished jobs kept for their status; older ones are forgotten
+
+
+class State(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL = {State.DONE, State.FAILED, State.CANCELLED}
+
+
+class Cancelled(VeriragError):
+    """Raised inside a job's progress callback once the job is cancelled."""
+
+
+@dataclass
+class Job:
+    """One unit of writing, with what it has done so far."""
+
+    kind: str
+    description: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    state: State = State.QUEUED
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    files_done: int = 0
+    files_total: int | None = None
+    chunks_done: int = 0
+    chunks_total: int | None = None
+    error: str | None = None
+    report: IngestReport | None = None
+    seq: int = 0  # bumped on every change: the event stream sends each state once
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def update(self, **values: Any) -> None:
+        with self.changed:
+            for key, value in values.items():
+                setattr(self, key, value)
+            self.seq += 1
+            self.changed.notify_all()
+
+    def on_file(self, _outcome: Outcome, done: int, total: int) -> None:
+        """An ingest's per-document progress; where a cancelled job stops."""
+        self.update(files_done=done, files_total=total)
+        if self.cancel_requested.is_set():
+            raise Cancelled("cancelled")
+
+    def on_chunks(self, done: int, total: int) -> None:
+        self.update(chunks_done=done, chunks_total=total)
+        if self.cancel_requested.is_set():
+            raise Cancelled("cancelled")
+
+    def wait(self, timeout: float) -> bool:
+        """Until the job ends or ``timeout`` seconds pass; whether it ended."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while self.state not in FINAL:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(left)
+        return True
+
+    def next_change(self, seen: int, timeout: float) -> int:
+        """Wait until the job changes past ``seen`` (or ``timeout``); its ``seq`` now."""
+        with self.changed:
+            if self.seq == seen and self.state not in FINAL:
+                self.changed.wait(timeout)
+            return self.seq
+
+    def status(self) -> dict[str, Any]:
+        """The job as the API reports it: counts, rate (files/s) and ETA (s) when known."""
+        with self.changed:
+            elapsed = (self.finished_at or time.time()) - (self.started_at or time.time())
+            rate = self.files_done / elapsed if self.started_at and elapsed > 0 else None
+            eta = None
+            if rate and self.files_total is not None and self.state is State.RUNNING:
+                eta = max(self.files_total - self.files_done, 0) / rate
+            return {
+                "job_id": self.id,
+                "kind": self.kind,
+                "description": self.description,
+                "state": self.state.value,
+                "created_at": self.created_at,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
+                "files_done": self.files_done,
+                "files_total": self.files_total,
+                "chunks_done": self.chunks_done,
+                "chunks_total": self.chunks_total,
+                "files_per_s": rate,
+                "eta_s": eta,
+                "error": self.error,
+                "report": self.report.to_json() if self.report is not None else None,
+                "seq": self.seq,
+            }
+
+
+Work = Callable[[Job], IngestReport | None]
+
+
+class Jobs:
+    """The writer: a thread running submitted jobs one at a time, in order. ``on_error``
+    hears of a job that failed for a reason that is not the input's (a bug, a full disk)."""
+
+    def __init__(self, on_error: Callable[[Job, BaseException], None] | None = None) -> None:
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._work: dict[str, Work] = {}
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._on_error = on_error
+        self._thread = threading.Thread(target=self._run, name="verirag-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, kind: str, description: str, work: Work) -> Job:
+        job = Job(kind, description)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._work[job.id] = work
+            finished = [j for j in self._jobs.values() if j.state in FINAL]
+            for old in finished[: max(len(finished) - KEEP, 0)]:
+                del self._jobs[old.id]
+        self._queue.put(job.id)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        return job
+
+    def all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop: a queued one never starts, a running one stops before its
+        next document. A finished job stays as it ended."""
+        job = self.get(job_id)
+        job.cancel_requested.set()
+        with self._lock:
+            if job.state is State.QUEUED:
+                job.update(state=State.CANCELLED, finished_at=time.time())
+        return job
+
+    def idle(self) -> bool:
+        return all(j.state in FINAL for j in self.all())
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Cancel what is queued or running, then stop the writer."""
+        for job in self.all():
+            if job.state not in FINAL:
+                self.cancel(job.id)
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        for job_id in iter(self._queue.get, None):
+            with self._lock:
+                job = self._jobs.get(job_id)
+                work = self._work.pop(job_id, None)
+                if job is None or work is None or job.state is not State.QUEUED:
+                    continue
+                job.update(state=State.RUNNING, started_at=time.time())
+            try:
+                report = work(job)
+            except Cancelled:
+                job.update(state=State.CANCELLED, finished_at=time.time())
+            except (VeriragError, ValueError, OSError) as exc:
+                job.update(state=State.FAILED, error=str(exc), finished_at=time.time())
+            except Exception as exc:  # a bug: reported on the job and logged, writer goes on
+                job.update(state=State.FAILED, error="internal error", finished_at=time.time())
+                if self._on_error is not None:
+                    self._on_error(job, exc)
+            else:
+                job.update(state=State.DONE, report=report, finished_at=time.time())
