@@ -41,12 +41,20 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        def session(threads: int) -> Any:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            # Idle threads that spin steal the cores concurrent requests need.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return ort.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"]
+            )
+
+        self.session = session(threads or os.cpu_count() or 1)
+        # One text (a query) gains nothing from more threads, and concurrent queries each
+        # get a core: measured in benchmarks/concurrency.py.
+        self._single = session(1)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
@@ -75,7 +83,8 @@ class OnnxEmbedder:
 
     def _run(self, encodings: list[Any]) -> Vectors:
         feeds = {k: v for k, v in pad_encodings(encodings).items() if k in self._inputs}
-        hidden = self.session.run(None, feeds)[0]
+        session = self._single if len(encodings) == 1 else self.session
+        hidden = session.run(None, feeds)[0]
         weights = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(pooled)

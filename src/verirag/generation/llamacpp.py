@@ -10,6 +10,7 @@ endpoint. A plain answer is held to the cited-sentence format by a grammar
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import time
 from collections.abc import Sequence
@@ -57,9 +58,11 @@ class LlamaCpp:
         params.n_ctx = n_ctx
         params.hostnames = ["127.0.0.1"]
         params.port = free_port()
-        if threads:
-            params.cpuparams.n_threads = threads
-            params.cpuparams_batch.n_threads = threads
+        # One core stays free for readers: a served knowledge base keeps searching while
+        # the model writes (benchmarks/concurrency.py).
+        threads = threads or max(1, (os.cpu_count() or 2) - 1)
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
         self._server = xllamacpp.Server(params)
         url = f"http://127.0.0.1:{params.port}/v1"
         _wait_ready(url)
