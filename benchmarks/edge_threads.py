@@ -1,283 +1,140 @@
 """What Qdrant Edge (qdrant-edge-py, pinned) allows from several threads, on random vectors:
-query throughput from 1, 2 and 4 threads; whether a query, an upsert, a flush and an
-optimize hold the GIL (a ticker thread's longest gap); queries during writes and during an
-optimize. docs/server.md ("What the embedded engine allows") quotes its figures.
+exact-query throughput from 1, 2 and 4 threads; whether a query, an upsert, a flush and an
+optimize hold the GIL (the longest gap of a thread that ticks every 0.5 ms while it runs);
+queries from another thread during writes and during an optimize. docs/server.md ("What the
+embedded engine allows") quotes its figures.
 
-    .venv/bin/python benchmarks/edge_threads.py
+    .venv/bin/python benchmarks/edge_threads.py [--points 20000]
 """
-# ruff: noqa  (a measurement script, kept as it was run)
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import qdrant_edge as Q
+
+DIM = 384
+BATCH = 2000
 
 
-def threads():
-    print("-- threads")
-    import time, threading, tempfile, numpy as np, qdrant_edge as Q
-    from concurrent.futures import ThreadPoolExecutor
+def points(vectors: np.ndarray, start: int) -> list[Any]:
+    return [Q.Point(start + i, {"dense": v.tolist()}, {}) for i, v in enumerate(vectors)]
 
-    d = tempfile.mkdtemp()
-    dim = 384
-    n = 40000
-    shard = Q.EdgeShard.create(
-        d, Q.EdgeConfig(vectors={"dense": Q.EdgeVectorParams(size=dim, distance=Q.Distance.Cosine)})
+
+def filled(vectors: np.ndarray) -> Any:
+    config = Q.EdgeConfig(
+        vectors={"dense": Q.EdgeVectorParams(size=DIM, distance=Q.Distance.Cosine)}
     )
-    rng = np.random.default_rng(0)
-    V = rng.standard_normal((n, dim)).astype(np.float32)
-    for i in range(0, n, 2000):
-        shard.update(
-            Q.UpdateOperation.upsert_points(
-                [Q.Point(j, {"dense": V[j].tolist()}, {"t": j}) for j in range(i, i + 2000)]
-            )
-        )
-    queries = [rng.standard_normal(dim).astype(np.float32).tolist() for _ in range(64)]
-
-    def q(v, exact=True):
-        return shard.query(
-            Q.QueryRequest(
-                limit=10,
-                query=Q.Query.Nearest(v, using="dense"),
-                params=Q.SearchParams(exact=exact),
-            )
-        )
-
-    for threads in (1, 2, 4):
-        t = time.perf_counter()
-        with ThreadPoolExecutor(threads) as ex:
-            list(ex.map(q, queries))
-        print("exact threads", threads, "qps", 64 / (time.perf_counter() - t))
-    # GIL: does a python loop progress during a query?
-    cnt = 0
-    stop = False
-
-    def spin():
-        nonlocal cnt
-        while not stop:
-            cnt += 1
-
-    th = threading.Thread(target=spin)
-    th.start()
-    time.sleep(0.2)
-    c0 = cnt
-    t = time.perf_counter()
-    for v in queries[:16]:
-        q(v)
-    el = time.perf_counter() - t
-    c1 = cnt
-    stop = True
-    th.join()
-    cnt = 0
-    stop = False
-    th = threading.Thread(target=spin)
-    th.start()
-    time.sleep(el)
-    stop = True
-    th.join()
-    print("spin during queries", c1 - c0, "spin alone same time", cnt)
-    # query during update
-    stop = False
-    errs = []
-    nq = 0
-
-    def writer():
-        k = n
-        while not stop:
-            shard.update(
-                Q.UpdateOperation.upsert_points(
-                    [Q.Point(j, {"dense": V[j % n].tolist()}, {"t": j}) for j in range(k, k + 500)]
-                )
-            )
-            k += 500
-
-    def reader():
-        nonlocal nq
-        while not stop:
-            try:
-                q(queries[nq % 64], exact=False)
-                nq += 1
-            except Exception as e:
-                errs.append(repr(e))
-
-    ths = [
-        threading.Thread(target=writer),
-        threading.Thread(target=reader),
-        threading.Thread(target=reader),
-    ]
-    [x.start() for x in ths]
-    time.sleep(3)
-    stop = True
-    [x.join() for x in ths]
-    print("queries during writes", nq, "errors", errs[:3])
-    t = time.perf_counter()
-    shard.optimize()
-    print("optimize", time.perf_counter() - t)
+    shard = Q.EdgeShard.create(tempfile.mkdtemp(), config)
+    for start in range(0, len(vectors), BATCH):
+        shard.update(Q.UpdateOperation.upsert_points(points(vectors[start : start + BATCH], start)))
+    return shard
 
 
-def gil():
-    print("-- gil")
-    import time, threading, tempfile, sys, numpy as np, qdrant_edge as Q
-
-    d = tempfile.mkdtemp()
-    dim = 384
-    n = 20000
-    shard = Q.EdgeShard.create(
-        d, Q.EdgeConfig(vectors={"dense": Q.EdgeVectorParams(size=dim, distance=Q.Distance.Cosine)})
+def query(shard: Any, vector: list[float], exact: bool = True) -> None:
+    params = Q.SearchParams(exact=exact)
+    shard.query(
+        Q.QueryRequest(limit=10, query=Q.Query.Nearest(vector, using="dense"), params=params)
     )
-    rng = np.random.default_rng(0)
-    V = rng.standard_normal((n, dim)).astype(np.float32)
-    for i in range(0, n, 2000):
-        shard.update(
-            Q.UpdateOperation.upsert_points(
-                [Q.Point(j, {"dense": V[j].tolist()}, {"t": j}) for j in range(i, i + 2000)]
-            )
-        )
-    v = V[0].tolist()
 
-    def q():
-        return shard.query(
-            Q.QueryRequest(
-                limit=10, query=Q.Query.Nearest(v, using="dense"), params=Q.SearchParams(exact=True)
-            )
-        )
 
-    t = time.perf_counter()
-    [q() for _ in range(20)]
-    per = (time.perf_counter() - t) / 20
-    print("per query ms", per * 1000)
-    # measure max gap of a ticker thread while main runs queries
-    sys.setswitchinterval(0.001)
-    gaps = []
-    stop = False
+def longest_gap(work: Callable[[], None]) -> tuple[float, float]:
+    """(seconds ``work`` took, the longest a 0.5 ms ticker thread waited meanwhile)."""
+    gaps: list[float] = []
+    stop = threading.Event()
 
-    def ticker():
+    def tick() -> None:
         last = time.perf_counter()
-        while not stop:
+        while not stop.is_set():
             time.sleep(0.0005)
             now = time.perf_counter()
             gaps.append(now - last)
             last = now
 
-    th = threading.Thread(target=ticker)
-    th.start()
-    time.sleep(0.1)
-    gaps.clear()
-    [q() for _ in range(30)]
-    stop = True
-    th.join()
-    print(
-        "ticker max gap during queries ms",
-        max(gaps) * 1000,
-        "median",
-        sorted(gaps)[len(gaps) // 2] * 1000,
-    )
-    # query latency from a thread while optimize runs
-    lat = []
-    stop = False
-
-    def reader():
-        while not stop:
-            t = time.perf_counter()
-            q()
-            lat.append(time.perf_counter() - t)
-
-    th = threading.Thread(target=reader)
-    th.start()
-    time.sleep(0.2)
-    t = time.perf_counter()
-    shard.optimize()
-    opt = time.perf_counter() - t
-    stop = True
-    th.join()
-    print("optimize s", opt, "queries during", len(lat), "max latency ms", max(lat) * 1000)
-
-
-def optimize():
-    print("-- optimize")
-    import time, threading, tempfile, sys, numpy as np, qdrant_edge as Q
-
-    d = tempfile.mkdtemp()
-    dim = 384
-    n = 20000
-    shard = Q.EdgeShard.create(
-        d, Q.EdgeConfig(vectors={"dense": Q.EdgeVectorParams(size=dim, distance=Q.Distance.Cosine)})
-    )
-    rng = np.random.default_rng(0)
-    V = rng.standard_normal((n, dim)).astype(np.float32)
-    for i in range(0, n, 2000):
-        shard.update(
-            Q.UpdateOperation.upsert_points(
-                [Q.Point(j, {"dense": V[j].tolist()}, {"t": j}) for j in range(i, i + 2000)]
-            )
-        )
-    gaps = []
-    stop = False
-
-    def ticker():
-        last = time.perf_counter()
-        while not stop:
-            time.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    th = threading.Thread(target=ticker)
-    th.start()
-    time.sleep(0.1)
-    gaps.clear()
-    t = time.perf_counter()
-    shard.optimize()
-    print("optimize", time.perf_counter() - t)
-    stop = True
-    th.join()
-    print("ticker max gap during optimize ms", max(gaps) * 1000, len(gaps))
-    # update with big batch: GIL?
-    gaps.clear()
-    stop = False
-    th = threading.Thread(target=ticker)
-    th.start()
+    ticker = threading.Thread(target=tick)
+    ticker.start()
     time.sleep(0.05)
-    pts = [Q.Point(j, {"dense": V[j - n].tolist()}, {"t": j}) for j in range(n, n + 2000)]
-    t = time.perf_counter()
-    shard.update(Q.UpdateOperation.upsert_points(pts))
-    print("upsert 2000", time.perf_counter() - t)
-    t = time.perf_counter()
-    shard.flush()
-    print("flush", time.perf_counter() - t)
-    stop = True
-    th.join()
-    print("ticker max gap during upsert+flush ms", max(gaps) * 1000)
-    # query during flush / upsert from other thread
-    lat = []
-    stop = False
-    v = V[1].tolist()
+    gaps.clear()
+    started = time.perf_counter()
+    work()
+    took = time.perf_counter() - started
+    stop.set()
+    ticker.join()
+    return took, max(gaps, default=took)
 
-    def reader():
-        while not stop:
-            t = time.perf_counter()
-            shard.query(Q.QueryRequest(limit=10, query=Q.Query.Nearest(v, using="dense")))
-            lat.append(time.perf_counter() - t)
 
-    th = threading.Thread(target=reader)
-    th.start()
+def reader_during(
+    shard: Any, vector: list[float], work: Callable[[], None]
+) -> tuple[int, int, float]:
+    """(queries, errors, the slowest query in seconds) from a thread while ``work`` runs."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                query(shard, vector, exact=False)
+            except Exception as exc:  # what the binding raises is what we measure
+                errors.append(repr(exc))
+            latencies.append(time.perf_counter() - started)
+
+    reader = threading.Thread(target=read)
+    reader.start()
     time.sleep(0.1)
-    for k in range(5):
-        pts = [
-            Q.Point(j, {"dense": V[j % n].tolist()}, {"t": j})
-            for j in range(n + 2000 * (k + 1), n + 2000 * (k + 2))
-        ]
-        shard.update(Q.UpdateOperation.upsert_points(pts))
-        shard.flush()
-    stop = True
-    th.join()
-    lat.sort()
-    print(
-        "reader during upserts: n",
-        len(lat),
-        "p50 ms",
-        lat[len(lat) // 2] * 1000,
-        "max ms",
-        lat[-1] * 1000,
+    work()
+    stop.set()
+    reader.join()
+    return len(latencies), len(errors), max(latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--points", type=int, default=20_000)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((args.points, DIM)).astype(np.float32)
+    shard = filled(vectors)
+    queries = [rng.standard_normal(DIM).astype(np.float32).tolist() for _ in range(64)]
+
+    for threads in (1, 2, 4):
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda v: query(shard, v), queries))
+        print(
+            f"exact queries from {threads} thread(s): {64 / (time.perf_counter() - started):.0f}/s"
+        )
+
+    took, gap = longest_gap(lambda: [query(shard, v) for v in queries[:16]])
+    print(f"query: {1000 * took / 16:.1f} ms each; ticker's longest gap {1000 * gap:.1f} ms")
+    more = vectors[:BATCH]
+    took, gap = longest_gap(
+        lambda: shard.update(Q.UpdateOperation.upsert_points(points(more, args.points)))
     )
+    print(f"upsert of {BATCH}: {1000 * took:.0f} ms; longest gap {1000 * gap:.0f} ms")
+    took, gap = longest_gap(shard.flush)
+    print(f"flush: {1000 * took:.0f} ms; longest gap {1000 * gap:.0f} ms")
+
+    def writes() -> None:
+        for round_ in range(5):
+            start = args.points + BATCH * (round_ + 1)
+            shard.update(Q.UpdateOperation.upsert_points(points(more, start)))
+            shard.flush()
+
+    n, errors, slowest = reader_during(shard, queries[0], writes)
+    print(f"reader during 5 upserts + flushes: {n} queries, {errors} errors")
+    print(f"slowest of them: {1000 * slowest:.0f} ms")
+    took, gap = longest_gap(shard.optimize)
+    print(f"optimize: {took:.1f} s; longest gap {gap:.1f} s")
 
 
 if __name__ == "__main__":
-    threads()
-    gil()
-    optimize()
+    main()

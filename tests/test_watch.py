@@ -55,7 +55,7 @@ def test_watch_ingests_edits_and_removals(tmp_path: Path) -> None:
 
 
 def test_watch_filters_changes_as_ingest_filters_a_folder(tmp_path: Path) -> None:
-    from verirag.ingest import changes, discover
+    from verirag.ingest import Selector, changes, discover
     from verirag.ingest.watch import classify
 
     assert callable(changes)
@@ -67,7 +67,9 @@ def test_watch_filters_changes_as_ingest_filters_a_folder(tmp_path: Path) -> Non
     write(tmp_path, "outside.md", "# O\n\nOutside.\n")
     (docs / "link.md").symlink_to(tmp_path / "outside.md")
     names = ("a.md", ".hidden.md", ".git/notes.md", "image.png", "link.md", "deleted.md")
-    found = classify(docs.resolve(), [docs.resolve() / n for n in (*names, "a.md.verirag.toml")])
+    found = classify(
+        Selector(docs.resolve()), [docs.resolve() / n for n in (*names, "a.md.verirag.toml")]
+    )
     sources, failures = discover([docs])
     assert [s.doc_id for s in found.sources] == [s.doc_id for s in sources] == ["a.md"]
     # The watcher fails what ingest fails; what ingest reports as skipped, it ignores.

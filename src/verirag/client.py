@@ -6,9 +6,9 @@ credential the server left in the knowledge base for its owner alone to read."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,15 @@ from verirag.index import EmbedProgress
 from verirag.ingest import IngestReport, Outcome, Progress, Status
 from verirag.owner import ServerInfo, holder, read_server
 from verirag.retrieval import SearchOptions, SearchResult
-from verirag.store import AsOf, AuditRecord, DocumentInfo, KeyInfo, StoredChunk, VersionInfo
+from verirag.store import (
+    AsOf,
+    AuditRecord,
+    DocumentInfo,
+    KeyInfo,
+    StoredChunk,
+    VersionInfo,
+    write_jsonl,
+)
 
 GROUPS_HEADER = "X-Verirag-Groups"  # the owner reading as a principal of these groups
 TIMEOUT_S = 600.0  # an answer from a slow local model takes minutes
@@ -45,10 +53,17 @@ def connect(directory: Path) -> Remote | None:
     return Remote(directory, info) if info is not None else None
 
 
+@functools.cache
+def _adapter(kind: type[Any]) -> tuple[TypeAdapter[Any], frozenset[str]]:
+    """Built once per record type: an adapter is costly to make, and a search makes many."""
+    return TypeAdapter(kind), frozenset(f.name for f in dataclasses.fields(kind))
+
+
 def _record(kind: type[T], data: dict[str, Any]) -> T:
     """A store or retrieval record from its JSON form (extra keys left out)."""
-    names = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
-    return TypeAdapter(kind).validate_python({k: v for k, v in data.items() if k in names})
+    adapter, names = _adapter(kind)  # type: ignore[arg-type]
+    record: T = adapter.validate_python({k: v for k, v in data.items() if k in names})
+    return record
 
 
 class Remote:
@@ -305,11 +320,7 @@ class _Audit:
                 yield record
 
     def export(self, path: Path) -> int:
-        records = list(self.records())
-        with path.open("w", encoding="utf-8") as handle:
-            for record in reversed(records):
-                handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-        return len(records)
+        return write_jsonl(self.records(), path)
 
 
 def _audit(data: dict[str, Any]) -> AuditRecord:
@@ -335,16 +346,3 @@ class _Keys:
 
     def revoke(self, key_id: str) -> None:
         self._remote.request("DELETE", f"/api/keys/{key_id}")
-
-
-def wait_for(remote: Remote, timeout: float = 10.0) -> None:
-    """Until the server answers (it writes its file just before it listens)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            remote.http.get("/api/health", timeout=1)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)

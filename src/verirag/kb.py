@@ -130,7 +130,7 @@ class KnowledgeBase:
         # ingested with index=False); a server turns this off and lets its writer do it.
         self.sync_on_read = True
         # Merge segments after a bulk load. A server turns it off: the engine holds the GIL
-        # for the whole merge (14.5 s for 20k points here), which would stall every request.
+        # for the whole merge (seconds; edge_threads.py): every request would stall.
         self.optimize_bulk = True
 
     @functools.cached_property
@@ -177,40 +177,40 @@ class KnowledgeBase:
         indexed (and published to readers) as the batch goes on, and the rest at the end,
         however the batch ends (so a cancelled batch leaves what it committed searchable)."""
         given = options.get("on_progress")
-        pending = 0
-        embedded = [0, 0]  # chunks done, to do: over every partial sync of the batch
+        pending = 0  # chunks committed since the last publish
+        before = 0  # chunks indexed by the earlier publishes of this batch
+        this = 0  # chunks indexed by the publish running now
 
         def embedding(done: int, total: int) -> None:
-            if on_embed is not None:
-                on_embed(embedded[0] + done, embedded[0] + total)
+            nonlocal this
+            this = done
+            if on_embed is not None:  # one count over the whole batch
+                on_embed(before + done, before + total)
+
+        def publish() -> None:
+            nonlocal before, this
+            this = 0
+            self.sync_index(embedding, optimize=False)
+            before += this
 
         def progress(outcome: Outcome, done: int, total: int) -> None:
             nonlocal pending
             pending += outcome.n_chunks
             if pending >= PIPELINE_CHUNKS:
                 pending = 0
-                self._sync_part(embedding, embedded)
+                publish()
             if given is not None:
                 given(outcome, done, total)
 
         options["on_progress"] = progress
         try:
             yield
-            self._sync_part(embedding, embedded)
+            publish()
         except BaseException:
             self.sync_index()  # what was committed becomes searchable
             raise
-        if self.optimize_bulk and embedded[0] >= index_sync.OPTIMIZE_AFTER:
+        if self.optimize_bulk and before >= index_sync.OPTIMIZE_AFTER:
             self.index.optimize()
-
-    def _sync_part(self, on_embed: EmbedProgress, embedded: list[int]) -> None:
-        def counted(done: int, total: int) -> None:
-            on_embed(done, total)
-            part[0] = done
-
-        part = [0]
-        self.sync_index(counted, optimize=False)
-        embedded[0] += part[0]
 
     def remove(self, doc_id: str) -> Outcome:
         """Tombstone a document: it leaves search; its history stays."""
@@ -294,9 +294,9 @@ class KnowledgeBase:
     def scope(self, **filters: Unpack[Filters]) -> Scope:
         """What a search may see (:class:`verirag.index.Filters`), at the index's watermark."""
         metadata = check_filters(filters.get("metadata"))
-        if self.sync_on_read or self._index is None:
+        if self.sync_on_read:
             self.sync_index()  # a no-op unless something was ingested with index=False
-        seq = self.index.watermark
+        seq = self.index.watermark  # opened (and caught up) on first use
         if (as_of := filters.get("as_of")) is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
         return Scope(seq, normalise(filters.get("groups")), filters.get("doc_ids"), metadata)

@@ -47,7 +47,7 @@ class Selector:
     default exclusion, an ``exclude`` glob, or a ``.gitignore`` in the folder or below it."""
 
     def __init__(
-        self, root: Path, exclude: Sequence[str] = (), *, include_all: bool = False
+        self, root: Path, *, exclude: Sequence[str] = (), include_all: bool = False
     ) -> None:
         self.root = root
         self.include_all = include_all
@@ -250,9 +250,7 @@ def discover(
             fail(str(given), given, f"file name longer than {MAX_NAME_BYTES} bytes")
         elif path.is_dir():
             root = path.resolve()
-            selector = Selector(
-                root, selection.get("exclude", ()), include_all=selection.get("include_all", False)
-            )
+            selector = Selector(root, **selection)
             for folder, dirs, files in os.walk(root, followlinks=False):
                 base = Path(folder)
                 kept = []

@@ -43,9 +43,7 @@ def changes(
     import watchfiles
 
     root = Path(directory).resolve()
-    selector = Selector(
-        root, selection.get("exclude", ()), include_all=selection.get("include_all", False)
-    )
+    selector = Selector(root, **selection)
     for batch in watchfiles.watch(
         root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False
     ):
@@ -53,7 +51,7 @@ def changes(
 
 
 def classify(
-    selector: Selector | Path,
+    selector: Selector,
     paths: Iterable[Path],
     prefix: str = "",
     follow_symlinks: bool = False,
@@ -62,8 +60,6 @@ def classify(
     """What changed paths under the selector's folder mean for its documents: a sidecar's
     change re-reads its file; what ingesting the folder skips (hidden, excluded, unsupported)
     and out-of-folder paths are ignored."""
-    if isinstance(selector, Path):
-        selector = Selector(selector)
     root = selector.root
     found = Changes()
     touched = {p.with_name(p.name[: -len(SIDECAR_SUFFIX)]) if is_sidecar(p) else p for p in paths}

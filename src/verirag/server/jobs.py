@@ -7,6 +7,7 @@ documents) and never makes half of one visible."""
 from __future__ import annotations
 
 import enum
+import logging
 import queue
 import threading
 import time
@@ -20,6 +21,7 @@ from verirag.errors import NotFound, VeriragError
 from verirag.ingest import IngestReport, Outcome
 
 KEEP = 200  # finished jobs kept for their status; older ones are forgotten
+log = logging.getLogger(__name__)
 
 
 class State(enum.StrEnum):
@@ -53,6 +55,7 @@ class Job:
     chunks_done: int = 0
     chunks_total: int | None = None
     error: str | None = None
+    failure: Exception | None = field(default=None, repr=False)  # what ``error`` says
     report: IngestReport | None = None
     seq: int = 0  # bumped on every change: the event stream sends each state once
     cancel_requested: threading.Event = field(default_factory=threading.Event)
@@ -67,12 +70,13 @@ class Job:
 
     def on_file(self, _outcome: Outcome, done: int, total: int) -> None:
         """An ingest's per-document progress; where a cancelled job stops."""
-        self.update(files_done=done, files_total=total)
-        if self.cancel_requested.is_set():
-            raise Cancelled("cancelled")
+        self._progress(files_done=done, files_total=total)
 
     def on_chunks(self, done: int, total: int) -> None:
-        self.update(chunks_done=done, chunks_total=total)
+        self._progress(chunks_done=done, chunks_total=total)
+
+    def _progress(self, **values: int) -> None:
+        self.update(**values)
         if self.cancel_requested.is_set():
             raise Cancelled("cancelled")
 
@@ -126,15 +130,13 @@ Work = Callable[[Job], IngestReport | None]
 
 
 class Jobs:
-    """The writer: a thread running submitted jobs one at a time, in order. ``on_error``
-    hears of a job that failed for a reason that is not the input's (a bug, a full disk)."""
+    """The writer: a thread running submitted jobs one at a time, in order."""
 
-    def __init__(self, on_error: Callable[[Job, BaseException], None] | None = None) -> None:
+    def __init__(self) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._work: dict[str, Work] = {}
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._lock = threading.Lock()
-        self._on_error = on_error
         self._thread = threading.Thread(target=self._run, name="verirag-writer", daemon=True)
         self._thread.start()
 
@@ -170,9 +172,6 @@ class Jobs:
                 job.update(state=State.CANCELLED, finished_at=time.time())
         return job
 
-    def idle(self) -> bool:
-        return all(j.state in FINAL for j in self.all())
-
     def close(self, timeout: float = 30.0) -> None:
         """Cancel what is queued or running, then stop the writer."""
         for job in self.all():
@@ -194,10 +193,11 @@ class Jobs:
             except Cancelled:
                 job.update(state=State.CANCELLED, finished_at=time.time())
             except (VeriragError, ValueError, OSError) as exc:
-                job.update(state=State.FAILED, error=str(exc), finished_at=time.time())
+                job.update(state=State.FAILED, error=str(exc), failure=exc, finished_at=time.time())
             except Exception as exc:  # a bug: reported on the job and logged, writer goes on
-                job.update(state=State.FAILED, error="internal error", finished_at=time.time())
-                if self._on_error is not None:
-                    self._on_error(job, exc)
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                job.update(
+                    state=State.FAILED, error="internal error", failure=exc, finished_at=time.time()
+                )
             else:
                 job.update(state=State.DONE, report=report, finished_at=time.time())

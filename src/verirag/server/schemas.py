@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from verirag.config import MAX_QUERY_CHARS
 from verirag.retrieval import Mode, SearchResult
+from verirag.store import StoredChunk
 
 # Where the API gives a domain record as it is, the record is its own response model (a
 # search hit, ``SearchResult``; an API key, ``verirag.store.KeyInfo``; an evaluation run,
@@ -119,28 +120,9 @@ class DocumentDetail(DocumentOut):
     versions: list[VersionOut]
 
 
-class ChunkSpan(BaseModel):
-    """A chunk of the version: its span of the text, where it sits, what was embedded."""
-
-    chunk_id: str
-    doc_id: str
-    version: int
-    ordinal: int
-    text: str
-    n_tokens: int
-    char_start: int
-    char_end: int
-    section: list[str]
-    context: str
-    page_start: int | None
-    page_end: int | None
-    line_start: int | None
-    line_end: int | None
-
-
 class VersionText(VersionOut):
     text: str | None
-    chunks: list[ChunkSpan]
+    chunks: list[StoredChunk]  # the record as the catalog keeps it
 
 
 class DiffOut(BaseModel):

@@ -29,7 +29,7 @@ from verirag.ingest import (
 )
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions, SearchResult
-from verirag.server.jobs import Job, Jobs, State
+from verirag.server.jobs import Job, Jobs
 from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo
 
 UPLOADS = "uploads"
@@ -80,8 +80,7 @@ class Service:
         }
 
     def diff(self, who: Principal, doc_id: str, old: int, new: int) -> list[str]:
-        kb = self.kb
-        return kb.diff(doc_id, old, new, groups=who.groups)
+        return self.kb.diff(doc_id, old, new, groups=who.groups)
 
     # -- search and answers -----------------------------------------------------------
 
@@ -118,8 +117,7 @@ class Service:
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
     ) -> Answer:
-        kb = self.kb
-        return kb.ask(
+        return self.kb.ask(
             question,
             k=k,
             as_of=as_of,
@@ -133,12 +131,10 @@ class Service:
 
     def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
         """Recent answers: all of them for an admin, a principal's own otherwise."""
-        kb = self.kb
-        return list(kb.audit.records(limit=limit, principal=None if who.admin else who.id))
+        return list(self.kb.audit.records(limit=limit, principal=None if who.admin else who.id))
 
     def answer(self, who: Principal, answer_id: str) -> AuditRecord:
-        kb = self.kb
-        record = kb.audit.get(answer_id)
+        record = self.kb.audit.get(answer_id)
         if not who.owns(record.principal):
             raise NotFound(f"no answer {answer_id!r} in the audit trail")
         return record
@@ -154,13 +150,11 @@ class Service:
 
     def eval_runs(self, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs without their per-question rows: all for an admin, own otherwise."""
-        kb = self.kb
-        runs = kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.id)
+        runs = self.kb.eval_runs.runs(limit=limit, principal=None if who.admin else who.id)
         return [r.to_json(questions=False) for r in runs]
 
     def eval_run(self, who: Principal, run_id: str) -> dict[str, Any]:
-        kb = self.kb
-        run = kb.eval_runs.get(run_id)
+        run = self.kb.eval_runs.get(run_id)
         if not who.owns(run.principal):
             raise NotFound(f"no evaluation run {run_id!r}")
         return run.to_json()
@@ -244,8 +238,8 @@ class Service:
         _admin(who)
         job = self.jobs.submit("remove", doc_id, lambda _job: _report(self.kb.remove(doc_id)))
         job.wait(REMOVE_WAIT_S)
-        if job.state is State.FAILED and job.error is not None:
-            raise NotFound(job.error)
+        if job.failure is not None:
+            raise job.failure  # NotFound for a document that is not live, as before
 
     def reindex(self, who: Principal) -> Job:
         _admin(who)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verirag.store.audit import AuditLog, AuditRecord
+from verirag.store.audit import AuditLog, AuditRecord, write_jsonl
 from verirag.store.catalog import (
     AsOf,
     Catalog,
@@ -65,4 +65,5 @@ __all__ = [
     "VectorCache",
     "VersionInfo",
     "as_timestamp",
+    "write_jsonl",
 ]

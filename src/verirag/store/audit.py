@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,14 @@ class AuditLog:
 
     def export(self, path: Path) -> int:
         """Every record as one JSON line, oldest first; returns how many."""
-        records = list(self.records())
-        with path.open("w", encoding="utf-8") as handle:
-            for record in reversed(records):
-                handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-        return len(records)
+        return write_jsonl(self.records(), path)
+
+
+def write_jsonl(records: Iterable[AuditRecord], path: Path) -> int:
+    """Records given newest first (as ``records()`` yields them) as JSON lines, oldest
+    first; returns how many."""
+    ordered = list(records)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in reversed(ordered):
+            handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    return len(ordered)
