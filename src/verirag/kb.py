@@ -132,6 +132,7 @@ class KnowledgeBase:
         # Merge segments after a bulk load. A server turns it off: the engine holds the GIL
         # for the whole merge (seconds; edge_threads.py): every request would stall.
         self.optimize_bulk = True
+        self._durable_every = 0.0
 
     @functools.cached_property
     def chunker(self) -> Chunker:
@@ -250,6 +251,18 @@ class KnowledgeBase:
         assert self._index is not None
         return self._index
 
+    @property
+    def durable_every(self) -> float:
+        """Seconds a published index change may stay unflushed (:attr:`Index.durable_every`;
+        default 0). A server raises it: a flush holds the GIL (verirag.server.service)."""
+        return self._durable_every
+
+    @durable_every.setter
+    def durable_every(self, seconds: float) -> None:
+        self._durable_every = seconds
+        if self._index is not None:
+            self._index.durable_every = seconds
+
     def sync_index(
         self, on_embed: EmbedProgress | None = None, batch: int = 256, *, optimize: bool = True
     ) -> int:
@@ -259,6 +272,7 @@ class KnowledgeBase:
             if self._index is None:
                 path = str(self.path / INDEX_DIR)
                 self._index = open_index(path, self.embedder.dim, self.embedder.model_id)
+                self._index.durable_every = self._durable_every
             embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
             return index_sync.sync(
                 self._index,

@@ -100,6 +100,9 @@ class Hit(NamedTuple):
 
 class Index(Protocol):
     model_id: str
+    # Seconds a published watermark may stay unflushed (0: every publish is flushed). Readers
+    # see a publish at once either way; a crash loses only index work the catalog replays.
+    durable_every: float
 
     @property
     def watermark(self) -> int: ...

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,8 @@ class EdgeIndex:
         self.hnsw_ef = hnsw_ef
         self.bm25 = (BM25_K1, BM25_B)
         self.dim = dim
+        self.durable_every = 0.0
+        self._flushed_at = time.monotonic()
         state = self._read_state()
         if state is not None and state.get("format", 1) != FORMAT:
             state = None  # derived data: rebuilt from the catalog (vectors come from the cache)
@@ -132,6 +135,7 @@ class EdgeIndex:
                     ) from None
                 raise
             self._watermark = int(state["watermark"])
+        self._durable = self._watermark
 
     def _config(self) -> Any:
         return Q.EdgeConfig(
@@ -192,10 +196,22 @@ class EdgeIndex:
         return self._watermark
 
     def set_watermark(self, seq: int) -> None:
-        """Make everything written so far durable, then publish it (the atomic switch)."""
-        self.shard.flush()
+        """Publish everything written so far (the atomic switch: readers see it at once) and
+        make it durable, now or, with ``durable_every``, at the first publish that many
+        seconds after the last flush (and at close)."""
         self._watermark = seq
-        self._write_state()
+        if time.monotonic() - self._flushed_at >= self.durable_every:
+            self.persist()
+
+    def persist(self) -> None:
+        """Flush the shard, then record the watermark it now holds durably in ``state.json``:
+        what a restart resumes from (the catalog replays anything after it)."""
+        seq = self._watermark
+        self.shard.flush()
+        self._flushed_at = time.monotonic()
+        if seq != self._durable:
+            self._durable = seq
+            self._write_state()
 
     # -- writes -----------------------------------------------------------------------
 
@@ -269,5 +285,5 @@ class EdgeIndex:
         return int(self.shard.count(Q.CountRequest(filter=_filter(scope), exact=True)))
 
     def close(self) -> None:
-        self.shard.flush()
+        self.persist()
         self.shard.close()
