@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import shutil
 import threading
 import time
@@ -39,7 +40,7 @@ from verirag.ingest import (
     Status,
     TextRecord,
 )
-from verirag.owner import OwnerLock, remove_server
+from verirag.owner import OwnerLock, Readers, remove_server
 from verirag.retrieval import (
     Reranker,
     Retriever,
@@ -106,6 +107,8 @@ class KnowledgeBase:
     ) -> None:
         self.config = Config.reconcile(self.path, config)
         self.store = Store.open(self.path / CATALOG_FILE)
+        for leftover in (".next", ".old"):  # a reindex stopped before its switch
+            shutil.rmtree(self.path / f"{INDEX_DIR}{leftover}", ignore_errors=True)
         self.catalog = self.store.catalog
         self.audit = self.store.audit  # every answer's trace (``ask`` records one per call)
         self.keys = self.store.keys  # the HTTP server's API keys
@@ -126,6 +129,7 @@ class KnowledgeBase:
         # One writer applies commits to the index; readers never wait for it (they search
         # at the watermark it last published, and MVCC hides what it writes past it).
         self._writing = threading.RLock()
+        self._readers = Readers()
         # A search first catches the index up with the catalog (a library caller who
         # ingested with index=False); a server turns this off and lets its writer do it.
         self.sync_on_read = True
@@ -284,12 +288,31 @@ class KnowledgeBase:
             )
 
     def reindex(self, on_embed: EmbedProgress | None = None) -> int:
-        """Rebuild the index from the catalog (vectors come from the embedding cache)."""
+        """Rebuild the index from the catalog (vectors come from the embedding cache) beside
+        the one in use, then switch to it: searches go on against the old one until the switch,
+        which waits for those in flight (milliseconds)."""
         if not self._own_index:
             raise InvalidInput("an index passed in is rebuilt by whoever made it")
-        self._close_index()
-        shutil.rmtree(self.path / INDEX_DIR, ignore_errors=True)
-        return self.sync_index(on_embed)
+        live, fresh, old = (self.path / f"{INDEX_DIR}{end}" for end in ("", ".next", ".old"))
+        with self._writing:
+            shutil.rmtree(fresh, ignore_errors=True)
+            index = open_index(str(fresh), self.embedder.dim, self.embedder.model_id)
+            try:
+                embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
+                done = index_sync.sync(
+                    index, self.catalog, embed, on_embed=on_embed, optimize=self.optimize_bulk
+                )
+            finally:
+                index.close()
+            with self._readers.exclusive():
+                self._close_index()
+                if live.exists():
+                    os.replace(live, old)
+                os.replace(fresh, live)
+                shutil.rmtree(old, ignore_errors=True)
+                self.sync_index()  # reopened, with anything committed since the rebuild
+                self.retriever  # noqa: B018  (built before the readers resume)
+        return done
 
     # -- search -----------------------------------------------------------------------
 
@@ -308,8 +331,13 @@ class KnowledgeBase:
     def scope(self, **filters: Unpack[Filters]) -> Scope:
         """What a search may see (:class:`verirag.index.Filters`), at the index's watermark."""
         metadata = check_filters(filters.get("metadata"))
-        if self.sync_on_read:
-            self.sync_index()  # a no-op unless something was ingested with index=False
+        # A no-op unless something was ingested with index=False; skipped while the writer is
+        # busy (it publishes what it applies): a reader never waits for it.
+        if self.sync_on_read and self._writing.acquire(blocking=False):
+            try:
+                self.sync_index()
+            finally:
+                self._writing.release()
         seq = self.index.watermark  # opened (and caught up) on first use
         if (as_of := filters.get("as_of")) is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
@@ -326,7 +354,9 @@ class KnowledgeBase:
     ) -> list[ScoredChunk]:
         """The ``k`` best chunks (``k=0``: every candidate) of ``scope`` (default: all live
         versions), ranked, with their scores at every stage; no catalog reads."""
-        return self.retriever.search(query, scope or self.scope(), k, options, timings)
+        scope = scope or self.scope()
+        with self._readers.reading():  # a rebuilt index is not switched in mid-search
+            return self.retriever.search(query, scope, k, options, timings)
 
     def search(
         self,

@@ -1,7 +1,8 @@
 """One owner per knowledge base: a process takes an exclusive lock on the directory before it
 opens any other file in it, and holds it while the knowledge base is open. A server that owns
 one also leaves a file, readable by its owner only, saying how to reach it: the CLI and
-``verirag mcp`` then go through the server instead of opening the files themselves."""
+``verirag mcp`` then go through the server instead of opening the files themselves. Inside the
+owner, :class:`Readers` lets searches share the index while a rebuilt one is switched in."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import fcntl
 import json
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +24,46 @@ SERVER_FILE = "server.json"
 
 class Busy(VeriragError):
     """Another process owns the knowledge base."""
+
+
+class Readers:
+    """Any number of threads :meth:`reading` at once; :meth:`exclusive` waits for those in
+    progress and holds new ones back until it is done. Not reentrant: a reader must not start
+    another read, nor wait for anything the exclusive holder holds."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            while self._exclusive:
+                self._changed.wait()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._active -= 1
+                if not self._active:
+                    self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._changed:
+            while self._exclusive:
+                self._changed.wait()
+            self._exclusive = True
+            while self._active:
+                self._changed.wait()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._exclusive = False
+                self._changed.notify_all()
 
 
 class OwnerLock:
