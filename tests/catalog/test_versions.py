@@ -201,3 +201,18 @@ def test_previous_skips_a_tombstone(kb: KnowledgeBase) -> None:
     before = kb.catalog.previous("note.md", 3)
     assert before is not None and (before.version, before.text) == (1, "Refunds within 30 days.")
     assert kb.catalog.previous("note.md", 1) is None
+
+
+def test_one_passage_twice_spaced_differently_passes_check(kb: KnowledgeBase, docs: Path) -> None:
+    write(
+        docs,
+        "install.md",
+        "# Install\n\n## Linux\n\n### Example\n\n```\npip install verirag\nverirag ingest docs/"
+        "\n```\n\n## macOS\n\n### Example\n\n```\npip  install verirag\n"
+        "verirag   ingest docs/\n```\n",
+    )
+    kb.ingest(docs)
+    chunks = kb.chunks("install.md")
+    assert [c.section[1] for c in chunks] == ["Linux", "macOS"]
+    assert chunks[0].chunk_id == chunks[1].chunk_id  # one identity: the normalised text
+    assert kb.check() == []

@@ -22,6 +22,7 @@ from sqlalchemy.engine import RowMapping
 
 from verirag.access import may_read, not_found
 from verirag.chunking import Chunk
+from verirag.documents import chunk_key_text
 from verirag.store import schema as s
 from verirag.store.db import Database, insert_ignore
 
@@ -637,7 +638,10 @@ class Catalog:
 
     def check(self) -> list[str]:
         """Integrity problems (empty when the catalog is whole): every version has all its
-        chunks, every chunk is the exact slice of its version's text, one current version."""
+        chunks, every chunk is the slice of its version's text, one current version. A chunk's
+        identity is its normalised text (whitespace folded), so the same passage at two places
+        of a document, spaced differently, is one chunk by design: a slice matches it when
+        their normalised texts are equal."""
         problems: list[str] = []
         with self.engine.connect() as conn:
             docs = {r.doc_id: r for r in conn.execute(select(s.documents))}
@@ -666,7 +670,9 @@ class Catalog:
                         f"{v.doc_id}@{v.version}: {len(members)} of {v.n_chunks} chunks"
                     )
                 for m in members:
-                    if m.text is None or v.text[m.char_start : m.char_end] != m.text:
+                    if m.text is None or chunk_key_text(
+                        v.text[m.char_start : m.char_end]
+                    ) != chunk_key_text(m.text):
                         problems.append(
                             f"{v.doc_id}@{v.version}: chunk text does not match its span"
                         )
