@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Set up .venv with the dev, train, llm, server and report extras and run every check: ruff, mypy (strict on src/),
 # a bounded fuzz run of the parsers, pytest. torch is pinned and installed first: an unpinned one pulls gigabytes of
-# CUDA. Debian's chromium is installed for the browser test where it is missing (as root, with apt-get).
+# CUDA. Debian's chromium (the browser test) and groff-base (man pages) are installed where missing (as root, apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v groff >/dev/null 2>&1 || missing="$missing groff-base"  # renders man pages
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086  # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0

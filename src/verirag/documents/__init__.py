@@ -17,6 +17,7 @@ from verirag.documents._base import (
 from verirag.documents.code import CodeParser
 from verirag.documents.docx import DocxParser
 from verirag.documents.html import HTMLParser
+from verirag.documents.man import ManParser, is_man_page
 from verirag.documents.markdown import MarkdownParser
 from verirag.documents.pdf import PDFParser
 from verirag.documents.tabular import CSVParser, JSONParser
@@ -63,11 +64,16 @@ def _suffix(name: str) -> str:
     return "." + base.rsplit(".", 1)[-1] if "." in base else ""
 
 
+_MAN = ManParser()
+
+
 def supported(name: str) -> bool:
-    return _suffix(name) in _REGISTRY
+    return _suffix(name) in _REGISTRY or is_man_page(name)
 
 
 def parser_for(name: str) -> Parser:
+    if _suffix(name) not in _REGISTRY and is_man_page(name):
+        return _MAN
     try:
         return _REGISTRY[_suffix(name)]
     except KeyError:
