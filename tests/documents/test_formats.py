@@ -77,6 +77,24 @@ def test_text_paragraphs_with_line_ranges() -> None:
     assert doc.title == "notes"
 
 
+def test_html_drops_texinfo_and_sphinx_navigation_and_permalinks() -> None:
+    html = """<html><body><div class="section" id="The-Basics"><div class="header"><p>
+    Next: <a href="Simple-Example.html" rel="next">Simple Example</a>, Up: <a href="u.html">Using
+    libffi</a> &nbsp; [<a href="Index.html">Index</a>]</p></div><hr>
+    <h3 class="section">2.1 The Basics</h3>
+    <dl><dt><strong>ffi_status</strong> <em>ffi_prep_cif (ffi_cif *cif)</em><a href='#i'
+    class='copiable-anchor'> &para;</a></dt><dd><p>This initializes cif.</p></dd></dl>
+    <div class="related" role="navigation"><a href="next.html">next</a></div>
+    <h2>Options<a class="headerlink" href="#options" title="Link to this heading">¶</a></h2>
+    <p>See <a href="#fn">§</a> the footnote, and <a href="#x">the options</a>.</p>
+    </div></body></html>""".encode()
+    doc = parse(html, "The-Basics.html")
+    assert "¶" not in doc.text and "Next:" not in doc.text and "next" not in doc.text
+    assert texts(doc)[:2] == ["2.1 The Basics", "ffi_status ffi_prep_cif (ffi_cif *cif)"]
+    assert doc.blocks[-1].section == ("Options",)  # an h2 after an h3 starts a new path
+    assert texts(doc)[-1] == "See the footnote, and the options."
+
+
 def test_html_headings_lists_tables_and_no_scripts() -> None:
     html = b"""<html><head><title>FAQ page</title><script>var x = 'secret';</script></head>
     <body><nav>Home | Shop</nav><h1>FAQ</h1><div>Loose <b>bold</b> text</div>

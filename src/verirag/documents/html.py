@@ -51,6 +51,12 @@ _INLINE = {
     "ins",
 }
 _DROPPED = "script, style, noscript, template, svg, nav, iframe, object"
+# Navigation that generators write without <nav>: Texinfo's "Next: ..., Up: ..." header and
+# Sphinx's "related" bar, and the permalink anchors beside headings and definitions.
+_CHROME = (
+    "[role=navigation], div.header, div.nav-panel, div.related, a.copiable-anchor, a.headerlink"
+)
+_PERMALINK_GLYPHS = {"¶", "#", "§", "🔗"}
 
 
 def _collapse(text: str) -> str:
@@ -181,8 +187,11 @@ class HTMLParser:
         tree = LexborHTMLParser(decode_text(data))
         title_node = tree.css_first("title")
         title = " ".join(title_node.text().split()) if title_node else ""
-        for node in tree.css(_DROPPED):
+        for node in tree.css(f"{_DROPPED}, {_CHROME}"):
             node.decompose()
+        for link in tree.css("a[href^='#']"):
+            if link.text().strip() in _PERMALINK_GLYPHS:
+                link.decompose()
         walker = _Walker()
         walker.walk(tree.body if tree.body is not None else tree.root)
         walker.flush()
