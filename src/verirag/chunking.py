@@ -41,6 +41,11 @@ def page_range(start: int | None, end: int | None) -> str:
     return f"pp. {start}-{end}" if end not in (None, start) else f"p. {start}"
 
 
+def line_range(start: int, end: int | None) -> str:
+    """Lines as a citation names them: ``line 4``, ``lines 4-9``."""
+    return f"lines {start}-{end}" if end not in (None, start) else f"line {start}"
+
+
 def chunk_id(doc_id: str, text: str) -> str:
     """Content identity: the same text in the same document keeps its id across versions."""
     digest = hashlib.sha256(f"{doc_id}\x00{chunk_key_text(text)}".encode())

@@ -55,7 +55,7 @@ def test_extractive_answer_cites_section_and_version(policies: KnowledgeBase) ->
     source = next(s for s in answer.sources if s.n == first.cited[0])
     assert (source.doc_id, source.version) == ("refund.md", 1)
     assert source.section == ("Refund policy", "Returns")
-    assert source.label() == "[1] Refund policy > Returns, refund.md v1"
+    assert source.label() == "[1] Refund policy > Returns, lines 3-6, refund.md v1"
     assert all(c.supported for c in answer.claims)
 
 

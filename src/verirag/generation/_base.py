@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from verirag.chunking import page_range
+from verirag.chunking import line_range, page_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +30,21 @@ class Source:
     # The edit that made this version, where it changed this passage: (what the previous
     # version said, what this one says instead), sentence runs. Empty for a first version.
     edits: tuple[tuple[str, str], ...] = ()
+    line_start: int | None = None  # 1-based, inclusive, where the format has lines
+    line_end: int | None = None
 
     def label(self) -> str:
-        """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited."""
-        parts = [" > ".join([self.title or self.doc_id, *self.section[1:]])]
+        """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited (lines where
+        the document has no pages: ``lines 12-16``)."""
+        title = self.title or self.doc_id
+        section = list(self.section)
+        if section and section[0].casefold() == title.casefold():
+            section = section[1:]  # a Markdown H1 is the title itself
+        parts = [" > ".join([title, *section])]
         if self.page_start is not None:
             parts.append(page_range(self.page_start, self.page_end))
+        elif self.line_start is not None:
+            parts.append(line_range(self.line_start, self.line_end))
         parts.append(f"{self.doc_id} v{self.version}")
         return f"[{self.n}] " + ", ".join(parts)
 
@@ -49,6 +58,7 @@ class Source:
             "title": self.title,
             "section": list(self.section),
             "pages": [self.page_start, self.page_end],
+            "lines": [self.line_start, self.line_end],
             "char_start": self.char_start,
             "char_end": self.char_end,
             "chunk_ids": list(self.chunk_ids),

@@ -100,6 +100,8 @@ class Answer:
                 score=0.0,
                 ingested_at=s["ingested_at"],
                 edits=tuple((e["was"], e["now"]) for e in s["edits"]),
+                line_start=s["lines"][0],
+                line_end=s["lines"][1],
             )
             for s in data["sources"]
         ]

@@ -50,8 +50,9 @@ def assemble(
     edits: Edits | None = None,
 ) -> list[Source]:
     """Numbered sources from search results (best first): chunks of one document version that
-    touch or overlap are merged into one passage (overlap text once), and sources are added
-    in order of their best chunk until the next would exceed ``budget_tokens``. With
+    touch or overlap, in one section, are merged into one passage (overlap text once), and
+    sources are added in order of their best chunk until the next would exceed
+    ``budget_tokens``. With
     ``edits``, a passage of a changed document carries what its version rewrote in it."""
     unique: dict[str, SearchResult] = {}
     for result in results:
@@ -67,8 +68,10 @@ def assemble(
         chunks.sort(key=lambda r: r.char_start)
         run = [chunks[0]]
         for chunk in chunks[1:]:
-            # Separated by at most whitespace: one passage.
-            if chunk.char_start <= max(r.char_end for r in run) + 2:
+            # Separated by at most whitespace, under the same heading: one passage (its label
+            # names one section, so a passage never spans two).
+            touching = chunk.char_start <= max(r.char_end for r in run) + 2
+            if touching and chunk.section == run[-1].section:
                 run.append(chunk)
             else:
                 groups.append(run)
@@ -94,6 +97,7 @@ def assemble(
                 (old, new) for old, new in edits(first.doc_id, first.version) if new in passage
             )
         pages = [p for r in run for p in (r.page_start, r.page_end) if p is not None]
+        lines = [n for r in run for n in (r.line_start, r.line_end) if n is not None]
         sources.append(
             Source(
                 n=len(sources) + 1,
@@ -110,6 +114,8 @@ def assemble(
                 score=max(r.score for r in run),
                 ingested_at=first.ingested_at,
                 edits=changed,
+                line_start=min(lines) if lines else None,
+                line_end=max(lines) if lines else None,
             )
         )
     return sources

@@ -188,6 +188,7 @@ class SourceOut(BaseModel):
     title: str | None
     section: list[str]
     pages: list[int | None]
+    lines: list[int | None] = Field(description="first and last line, where the format has lines")
     char_start: int
     char_end: int
     chunk_ids: list[str]
