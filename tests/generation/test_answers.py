@@ -112,6 +112,20 @@ def test_unanswerable_questions_abstain_and_say_what_was_searched(
     assert not allowed.abstained and "ninety" in allowed.text
 
 
+def test_a_question_about_what_no_source_names_abstains(policies: KnowledgeBase) -> None:
+    # Close in words to the refund policy, but about a name and an option it never mentions.
+    for question, missing in [
+        ("How many days do Walmart customers have to return an item?", "Walmart"),
+        ("Which --express-refund option returns an item within thirty days?", "--express-refund"),
+    ]:
+        answer = policies.ask(question)
+        assert answer.abstained, answer.text
+        assert answer.reason == f"no passage mentions {missing}"
+    # A name the sources do hold is no reason to abstain.
+    named = policies.ask("How much does Express delivery cost?")
+    assert not named.abstained and "twelve euros" in named.text
+
+
 def test_every_answer_is_audited_and_replays_to_the_same_chunks(
     policies: KnowledgeBase, tmp_path: Path
 ) -> None:

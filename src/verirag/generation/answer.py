@@ -16,7 +16,7 @@ from verirag.embedding import Embedder
 from verirag.generation._base import Generation, Generator, Source, TokenSink
 from verirag.generation.context import Edits, assemble
 from verirag.generation.cues import citations
-from verirag.generation.verify import Claim, Thresholds, check, split_answer
+from verirag.generation.verify import Claim, Thresholds, check, split_answer, unmentioned
 from verirag.retrieval import SearchResult
 
 ABSTAIN = "The documents don't say"
@@ -179,8 +179,13 @@ def answer(
     )
     timings["context"] = time.perf_counter() - started
     best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
-    if not sources or (verify and best < min_relevance):
-        reason = f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
+    missing = unmentioned(question, sources) if verify else []
+    if not sources or (verify and (best < min_relevance or missing)):
+        reason = (
+            f"no passage mentions {', '.join(missing)}"
+            if missing and best >= min_relevance
+            else f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
+        )
         return Answer(
             answer_id,
             question,

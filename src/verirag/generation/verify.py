@@ -162,3 +162,18 @@ def _negation(claim: str, source: Source) -> str:
         if shared > overlap:
             best, overlap = sentence, shared
     return NEGATES if negated(claim) != negated(best) else ""
+
+
+# Exact tokens a question can name: long options (--teleport) and identifiers (ffi_prep_cif).
+_CODE_TOKEN = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*|\b[A-Za-z]\w*_\w+\b")
+
+
+def unmentioned(question: str, sources: Sequence[Source]) -> list[str]:
+    """The names (capitalised inside the question) and exact tokens (``--teleport``,
+    ``ffi_prep_cif``) the question asks about that no source contains: what it is about is
+    not in the documents, however close the rest of its words come."""
+    text = "\n".join(s.text for s in sources)
+    there = word_set(text)
+    missing = {w for w in names(question) if len(w) > 1 and fold(w) not in there}
+    missing |= {t for t in _CODE_TOKEN.findall(question) if t not in text}
+    return sorted(missing)
