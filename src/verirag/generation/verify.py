@@ -166,14 +166,21 @@ def _negation(claim: str, source: Source) -> str:
 
 # Exact tokens a question can name: long options (--teleport) and identifiers (ffi_prep_cif).
 _CODE_TOKEN = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*|\b[A-Za-z]\w*_\w+\b")
+_CAPITALISED = re.compile(r"\b[A-Z]\w+\b")
+_OPENS = re.compile(r"(^|[.?!:;\"\u201c\u201d(\[])\s*$")  # what a sentence-initial word follows
 
 
 def unmentioned(question: str, sources: Sequence[Source]) -> list[str]:
-    """The names (capitalised inside the question) and exact tokens (``--teleport``,
-    ``ffi_prep_cif``) the question asks about that no source contains: what it is about is
-    not in the documents, however close the rest of its words come."""
-    text = "\n".join(s.text for s in sources)
+    """The names (capitalised words not opening a sentence) and exact tokens (``--teleport``,
+    ``ffi_prep_cif``) the question asks about that no source holds, in its text, title or
+    section: what it is about is not in the documents, however close its other words come."""
+    text = "\n".join(part for s in sources for part in (s.text, s.title or "", *s.section))
     there = word_set(text)
-    missing = {w for w in names(question) if len(w) > 1 and fold(w) not in there}
+    asked = {
+        m.group()
+        for m in _CAPITALISED.finditer(question)
+        if not _OPENS.search(question[: m.start()])
+    }
+    missing = {w for w in asked if fold(w) not in there}
     missing |= {t for t in _CODE_TOKEN.findall(question) if t not in text}
     return sorted(missing)
