@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter
@@ -29,11 +29,16 @@ from verirag.store import (
     DocumentInfo,
     KeyInfo,
     StoredChunk,
+    StoredRun,
     VersionInfo,
     write_jsonl,
 )
 
+if TYPE_CHECKING:
+    from verirag.evaluation.qa import QA
+
 GROUPS_HEADER = "X-Verirag-Groups"  # the owner reading as a principal of these groups
+EVAL_MAX_QUESTIONS = 1000  # what POST /api/eval/qa accepts in one request
 TIMEOUT_S = 600.0  # an answer from a slow local model takes minutes
 POLL_S = 0.5
 
@@ -195,6 +200,17 @@ class Remote:
 
     def check(self) -> list[str]:
         return list(self.request("GET", "/api/check")["problems"])
+
+    def evaluate_qa(
+        self, items: Sequence[QA], *, k: int = 8, groups: Sequence[str] | None = None
+    ) -> StoredRun:
+        """Score questions on the server, as this principal, and keep the run there."""
+        if len(items) > EVAL_MAX_QUESTIONS:
+            raise InvalidInput(
+                f"through a server, eval qa takes at most {EVAL_MAX_QUESTIONS} questions a run"
+            )
+        body = {"questions": [dataclasses.asdict(item) for item in items], "k": k}
+        return _record(StoredRun, self.request("POST", "/api/eval/qa", json=body, groups=groups))
 
     # -- writes: jobs on the server's writer, followed until they end -----------------
 

@@ -78,6 +78,17 @@ def test_cli_and_mcp_go_through_the_server_that_owns_the_knowledge_base(
     assert "root" in cli(path, "keys", "list").stdout
     assert cli(path, "audit", "list").returncode == 0
 
+    # eval qa runs on the server and keeps the run there; what needs the files says so.
+    questions = tmp_path / "questions.jsonl"
+    row = {"question": "When does the Quayside store open?", "answers": ["7 am"]}
+    questions.write_text(json.dumps(row) + "\n")
+    scored = cli(path, "eval", "qa", str(questions))
+    assert scored.returncode == 0, scored.stderr
+    assert "through http://127.0.0.1" in scored.stdout and "1.000" in scored.stdout
+    refused = cli(path, "eval", "qa", str(questions), "--ablation")
+    assert refused.returncode == 1 and "need its files" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
     # A second server on the same knowledge base: one line, no traceback.
     second = cli(path, "serve", "--port", "1")
     assert second.returncode == 1
@@ -102,6 +113,8 @@ def test_cli_and_mcp_go_through_the_server_that_owns_the_knowledge_base(
     with httpx.Client(base_url=url, headers=_owner(path)) as client:
         assert client.post("/api/search", json={"query": "refund"}).status_code == 200
         assert client.get("/api/check").json()["problems"] == []
+        runs = client.get("/api/eval/runs").json()
+        assert [r["summary"]["questions"] for r in runs] == [1]
 
 
 def _owner(path: Path) -> dict[str, str]:

@@ -10,12 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from verirag.config import Config
-from verirag.kb import KnowledgeBase
-
-if TYPE_CHECKING:
-    pass
-
 from verirag.cli.app import (
     GroupOption,
     LlmOption,
@@ -23,10 +17,19 @@ from verirag.cli.app import (
     err,
     ingest_corpus,
     load_beir_or_exit,
+    open_kb,
     open_local,
     out,
     progress_bar,
 )
+from verirag.client import Remote
+from verirag.config import Config
+from verirag.kb import KnowledgeBase
+from verirag.owner import Busy
+
+if TYPE_CHECKING:
+    from verirag.evaluation.qa import QA, QARun
+    from verirag.store import StoredRun
 
 eval_app = typer.Typer(help="Measure retrieval and answers on your own data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -149,8 +152,7 @@ def eval_qa(
     """Answer accuracy on your own questions (JSONL of {"question", "answers": [...],
     "gold_docs": [...], "unanswerable": bool, "metadata": {...}}): exact match, F1,
     containment, retrieval recall, citation precision/recall, abstention, latency, cost."""
-    from verirag.evaluation.ablation import ablation as run_ablation
-    from verirag.evaluation.qa import QARun, evaluate, read_qa
+    from verirag.evaluation.qa import QARun, read_qa
 
     try:
         items = read_qa(questions)
@@ -158,29 +160,21 @@ def eval_qa(
         raise typer.BadParameter(str(exc), param_hint="QUESTIONS") from None
     if not items:
         raise typer.BadParameter("no questions in the file", param_hint="QUESTIONS")
-    runs: dict[str, QARun]
-    with open_local() as kb, progress_bar() as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"asking ({name})", total=total)
-            bar.update(tasks[name], completed=done)
-
-        if ablation:
-            runs = run_ablation(kb, items, k=k, llm=llm, groups=group, on_progress=progress)
-        else:
-            runs = {
-                "full": evaluate(
-                    kb,
-                    items,
-                    k=k,
-                    llm=llm,
-                    groups=group,
-                    on_progress=lambda done, total: progress("full", done, total),
+    runs: dict[str, QARun | StoredRun]
+    with open_kb() as kb:
+        if isinstance(kb, Remote):
+            if ablation or llm or html_path:
+                raise Busy(
+                    f"{kb.path} is served: eval qa --ablation, --llm and --html need its files "
+                    "(stop the server); without them the server runs the questions"
                 )
-            }
-        ids = {name: kb.eval_runs.add(run) for name, run in runs.items()}
+            out.print(f"[dim]asking {len(items)} questions through {kb.info.url} ...[/dim]")
+            stored = kb.evaluate_qa(items, k=k, groups=group)
+            runs, ids = {"full": stored}, {"full": stored.run_id}
+        else:
+            here = _evaluate_here(kb, items, k=k, llm=llm, groups=group, ablation=ablation)
+            runs = {**here}
+            ids = {name: kb.eval_runs.add(run) for name, run in here.items()}
     table = Table(title=f"{questions.name}: {len(items)} questions")
     table.add_column("pipeline")
     for _, label in QA_COLUMNS:
@@ -198,8 +192,42 @@ def eval_qa(
     if html_path:
         from verirag.evaluation.report import html_report
 
-        html_path.write_text(html_report(questions.name, runs), encoding="utf-8")
+        local = {name: run for name, run in runs.items() if isinstance(run, QARun)}
+        html_path.write_text(html_report(questions.name, local), encoding="utf-8")
         out.print(f"wrote {html_path}")
+
+
+def _evaluate_here(
+    kb: KnowledgeBase,
+    items: list[QA],
+    *,
+    k: int,
+    llm: str | None,
+    groups: list[str] | None,
+    ablation: bool,
+) -> dict[str, QARun]:
+    from verirag.evaluation.ablation import ablation as run_ablation
+    from verirag.evaluation.qa import evaluate
+
+    with progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"asking ({name})", total=total)
+            bar.update(tasks[name], completed=done)
+
+        if ablation:
+            return run_ablation(kb, items, k=k, llm=llm, groups=groups, on_progress=progress)
+        full = evaluate(
+            kb,
+            items,
+            k=k,
+            llm=llm,
+            groups=groups,
+            on_progress=lambda done, total: progress("full", done, total),
+        )
+        return {"full": full}
 
 
 @eval_app.command("generate-questions")
