@@ -86,8 +86,11 @@ def test_batch_goes_on_and_stored_documents_are_untouched(
 
     report = kb.ingest(docs)
     failed = {o.doc_id: o.reason for o in report.failed}
-    assert set(failed) == {"policy.pdf", "empty.txt", "binary.txt", "scan.pdf"}
+    assert set(failed) == {"policy.pdf", "binary.txt", "scan.pdf"}
     assert all(reason and "\n" not in reason for reason in failed.values())
+    # An empty file is nothing to read, not a broken one: skipped, with its reason.
+    assert report["empty.txt"].status is Status.SKIPPED
+    assert report["empty.txt"].reason == "empty file"
     assert report["zz-new.md"].status is Status.NEW
     assert report["good.md"].status is Status.UNCHANGED
 

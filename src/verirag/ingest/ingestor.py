@@ -237,6 +237,8 @@ class Ingestor:
             return Outcome(source.doc_id, Status.SKIPPED, label, reason=str(exc))
         except SourceError as exc:
             return Outcome(source.doc_id, Status.FAILED, label, reason=str(exc))
+        if not data.strip():  # an empty __init__.py is nothing to read, not a broken file
+            return Outcome(source.doc_id, Status.SKIPPED, label, reason="empty file")
         content_hash = hashlib.sha256(data).hexdigest()
 
         # Most specific wins: sidecar, then the source's own, then the batch's; settings not

@@ -13,7 +13,7 @@ class Status(StrEnum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     REMOVED = "removed"
-    SKIPPED = "skipped"  # not ingested by choice: hidden, excluded, unsupported, too large
+    SKIPPED = "skipped"  # not ingested by choice: hidden, excluded, unsupported, too large, empty
     FAILED = "failed"
 
 
