@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +12,18 @@ from verirag import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample"
+
+
+def run_verirag(kb_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``verirag --kb KB ARGS`` as a user runs it, in its own process; wide enough that Rich
+    does not wrap what the tests read."""
+    return subprocess.run(
+        [sys.executable, "-m", "verirag", "--kb", str(kb_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "250"},
+    )
 
 
 @pytest.fixture

@@ -274,18 +274,23 @@ class KnowledgeBase:
         (the rest come from the cache)."""
         with self._writing:
             if self._index is None:
-                path = str(self.path / INDEX_DIR)
-                self._index = open_index(path, self.embedder.dim, self.embedder.model_id)
+                self._index = self._open_index(self.path / INDEX_DIR)
                 self._index.durable_every = self._durable_every
-            embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
-            return index_sync.sync(
-                self._index,
-                self.catalog,
-                embed,
-                on_embed=on_embed,
-                batch=batch,
-                optimize=optimize and self.optimize_bulk,
+            return self._apply(
+                self._index, on_embed, batch=batch, optimize=optimize and self.optimize_bulk
             )
+
+    def _open_index(self, path: Path) -> Index:
+        return open_index(str(path), self.embedder.dim, self.embedder.model_id)
+
+    def _apply(
+        self, index: Index, on_embed: EmbedProgress | None, *, batch: int = 256, optimize: bool
+    ) -> int:
+        """Every catalog commit ``index`` has not seen, applied (vectors from the cache)."""
+        embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
+        return index_sync.sync(
+            index, self.catalog, embed, on_embed=on_embed, batch=batch, optimize=optimize
+        )
 
     def reindex(self, on_embed: EmbedProgress | None = None) -> int:
         """Rebuild the index from the catalog (vectors come from the embedding cache) beside
@@ -296,12 +301,9 @@ class KnowledgeBase:
         live, fresh, old = (self.path / f"{INDEX_DIR}{end}" for end in ("", ".next", ".old"))
         with self._writing:
             shutil.rmtree(fresh, ignore_errors=True)
-            index = open_index(str(fresh), self.embedder.dim, self.embedder.model_id)
+            index = self._open_index(fresh)
             try:
-                embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
-                done = index_sync.sync(
-                    index, self.catalog, embed, on_embed=on_embed, optimize=self.optimize_bulk
-                )
+                done = self._apply(index, on_embed, optimize=self.optimize_bulk)
             finally:
                 index.close()
             with self._readers.exclusive():

@@ -4,11 +4,9 @@ without an extension are read by their content. Real files, the real command."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import run_verirag as run
 from tests.conftest import write
 from verirag import KnowledgeBase
 from verirag.ingest import DEFAULT_EXCLUDES, Status
@@ -32,16 +30,6 @@ def project(root: Path) -> Path:
     for tree in DEFAULT_EXCLUDES:
         write(folder, f"{tree}/vendored.md", "# Vendored\n\nNot yours.\n")
     return folder
-
-
-def run(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verirag", "--kb", str(path), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "250"},
-    )
 
 
 def test_the_summary_lists_what_was_skipped_and_why(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ server, background jobs (progress in order, cancel, readers going on meanwhile).
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -21,19 +20,10 @@ from mcp.client.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tests.conftest import SAMPLE
+from tests.conftest import run_verirag as cli
 from tests.server.conftest import finished, start, stop
 from verirag import KnowledgeBase
 from verirag.owner import SERVER_FILE
-
-
-def cli(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verirag", "--kb", str(path), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 @pytest.fixture

@@ -102,20 +102,14 @@ def read_rendered(rendered: str, title: str) -> ParsedDocument:
     while i < len(numbered):
         number, line = numbered[i]
         indent, text = _indent(line), line.strip()
-        if indent == 0:
-            section = sections.push(1, text)
+        if indent <= _SUBHEADING:  # a heading at the margin, a subheading a little in
+            section = sections.push(1 if indent == 0 else 2, text)
             out.add(text, BlockKind.HEADING, section, lines=(number, number))
             i += 1
             continue
-        if indent <= _SUBHEADING:
-            section = sections.push(2, text)
-            out.add(text, BlockKind.HEADING, section, lines=(number, number))
-            i += 1
-            continue
-        following = numbered[i + 1] if i + 1 < len(numbered) else None
-        if following and following[0] == number + 1 and _indent(following[1]) > indent:
+        if _is_term(numbered, i):
             # A term, then its description: the run of lines at the description's indent.
-            depth, j = _indent(following[1]), i + 1
+            depth, j = _indent(numbered[i + 1][1]), i + 1
             while (
                 j + 1 < len(numbered)
                 and numbered[j + 1][0] == numbered[j][0] + 1

@@ -179,13 +179,12 @@ def answer(
     )
     timings["context"] = time.perf_counter() - started
     best = max((r.scores.get("dense", 0.0) for r in results), default=0.0)
-    missing = unmentioned(question, sources) if verify else []
-    if not sources or (verify and (best < min_relevance or missing)):
-        reason = (
-            f"no passage mentions {', '.join(missing)}"
-            if missing and best >= min_relevance
-            else f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
-        )
+    reason = ""
+    if not sources or (verify and best < min_relevance):
+        reason = f"no passage is relevant enough: best similarity {best:.2f} < {min_relevance}"
+    elif verify and (missing := unmentioned(question, sources)):
+        reason = f"no passage mentions {', '.join(missing)}"
+    if reason:
         return Answer(
             answer_id,
             question,

@@ -52,8 +52,8 @@ def assemble(
     """Numbered sources from search results (best first): chunks of one document version that
     touch or overlap, in one section, are merged into one passage (overlap text once), and
     sources are added in order of their best chunk until the next would exceed
-    ``budget_tokens``. With
-    ``edits``, a passage of a changed document carries what its version rewrote in it."""
+    ``budget_tokens``. With ``edits``, a passage of a changed document carries what its
+    version rewrote in it."""
     unique: dict[str, SearchResult] = {}
     for result in results:
         key = f"{result.doc_id}\x00{result.version}\x00{result.char_start}"

@@ -42,9 +42,10 @@ class Service:
 
     def __init__(self, kb: KnowledgeBase, jobs: Jobs | None = None) -> None:
         self.kb = kb
-        # The engine holds the GIL while it flushes (fsync included: 40-200 ms measured under
-        # load), stalling every reader: a writer that publishes job after job flushes at most
-        # this often. Readers see each publish at once; the catalog replays the rest on a crash.
+        # The engine holds the GIL while it flushes (fsync included: ~40 ms a job here, more
+        # on a busy disk), stalling every reader: a writer that publishes job after job
+        # flushes at most this often. Readers see each publish at once; the catalog replays
+        # the rest on a crash.
         kb.durable_every = DURABLE_EVERY_S
         kb.sync_index()  # caught up with the catalog before serving
         kb.sync_on_read = False  # from now on the writer keeps it caught up
