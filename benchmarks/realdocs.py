@@ -12,6 +12,7 @@ shipped`` ingests the man pages as the packages ship them (``tar.1.gz``); ``rend
 Per question (``benchmarks/realdocs/questions.jsonl``: gold document, section, answer strings):
 - contained: an answer string occurs in the answer, *case-sensitively* (``-A`` is not ``-a``),
   citation markers aside; containment is over the answerable questions, abstentions counting 0;
+  first sentence: the same, in the answer's first sentence alone;
 - section precision: of the sources an answer cites, the share in the gold document and, where
   the question names one, under the gold section (a heading of the source's section path, case
   and a leading number such as "2.1" aside), averaged over the answers that cite;
@@ -121,6 +122,8 @@ def score(item: dict[str, Any], answer: Answer, seconds: float) -> dict[str, Any
         return row
     docs = [s.doc_id for s in answer.sources]
     row["contained"] = not answer.abstained and any(a in text for a in item["answers"])
+    first = answer.claims[0].text if answer.claims and not answer.abstained else ""
+    row["first_sentence"] = any(a in first for a in item["answers"])
     row["retrieved"] = any(same_doc(d, item["doc"]) for d in docs)
     row["first"] = bool(docs) and same_doc(docs[0], item["doc"])
     if not answer.abstained and answer.cited:
@@ -147,6 +150,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "answerable": len(answerable),
         "unanswerable": len(silent),
         "containment": share(sum(r["contained"] for r in answerable), len(answerable)),
+        "first_sentence": share(sum(r["first_sentence"] for r in answerable), len(answerable)),
         "section_precision": round(sum(precisions) / len(precisions), 4) if precisions else 0.0,
         "abstention_recall": share(sum(r["abstained"] for r in silent), len(silent)),
         "false_abstention": share(sum(r["abstained"] for r in answerable), len(answerable)),
@@ -193,7 +197,13 @@ def main() -> None:
                 answer = kb.ask(item["question"], llm=args.llm)
                 rows.append(score(item, answer, time.perf_counter() - started))
     left_out = [i["id"] for i in items if i not in asked]
+    # Settings are chosen on the odd-numbered questions (dev); the even half is held out.
+    halves = {
+        half: summarise([r for r in rows if int(r["id"][1:]) % 2 == parity])
+        for half, parity in (("dev_odd", 1), ("held_out_even", 0))
+    }
     summary = summarise(rows) | {
+        "halves": {h: {k: v[k] for k in list(v)[3:10]} for h, v in halves.items()},
         "man": args.man,
         "llm": args.llm or "extractive",
         "ingest_s": round(ingest_s, 1),

@@ -58,6 +58,24 @@ Disables forwarding of the authentication agent connection.
 .El
 """
 
+# As help2man writes a page (sed(1), the coreutils): the term in .HP, its description in .IP,
+# which groff renders a blank line apart.
+HELP2MAN = r""".TH STREAM "1" "November 2026" "stream 4.9" "User Commands"
+.SH NAME
+stream \- stream editor for filtering and transforming text
+.SH DESCRIPTION
+.HP
+\fB\-i[SUFFIX]\fR, \fB\-\-in\-place\fR[=\fI\,SUFFIX\/\fR]
+.IP
+edit files in place (makes backup if SUFFIX supplied)
+.HP
+\fB\-n\fR, \fB\-\-quiet\fR, \fB\-\-silent\fR
+.IP
+suppress automatic printing of pattern space
+.PP
+If no \fB\-e\fR option is given, the first non-option argument is the script.
+"""
+
 
 def test_man_and_mdoc_pages_keep_sections_entries_and_lines(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
@@ -111,3 +129,17 @@ def test_a_link_page_fails_with_its_reason_and_a_rotated_log_is_text(tmp_path: P
         assert (report["broken.1.gz"].reason or "").startswith("corrupt gzip data")
         assert report["app.log.1"].status is Status.NEW
         assert "started" in kb.chunks("app.log.1")[0].text
+
+
+def test_help2man_entries_name_their_option(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "stream.1", HELP2MAN)
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        kb.ingest(docs)
+        text = "\n".join(c.text for c in kb.chunks("stream.1"))
+        assert "-i[SUFFIX], --in-place[=SUFFIX]: edit files in place (makes backup" in text
+        assert "-n, --quiet, --silent: suppress automatic printing of pattern space" in text
+        # A paragraph at the body's indent is not taken for a term.
+        assert "\n\nIf no -e option is given, the first non-option argument" in text
+        answer = kb.ask("Which stream option edits files in place?")
+        assert answer.text.startswith("-i[SUFFIX], --in-place[=SUFFIX]: edit files in place")

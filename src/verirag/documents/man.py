@@ -37,6 +37,7 @@ _SAME_LINE = re.compile(r"^([-+][^ ].*?)\s{2,}(\S.*)$")
 _TIMEOUT_S = 60
 # Both macro packages indent a subheading by 3 ens and the body by more (man 7, mdoc 5).
 _SUBHEADING = 3
+_TERM_CHARS = 80  # an option's term above its description, not a paragraph
 
 # -mandoc: man(7) or mdoc(7), whichever the page is; -t: tables; -P-cbou: plain characters.
 _GROFF = ["-mandoc", "-t", "-Tutf8", "-P-cbou", "-rLL=100000n", "-rHY=0", "-rcR=1", "-K", "utf8"]
@@ -144,7 +145,11 @@ def _indent(line: str) -> int:
 
 
 def _is_term(numbered: list[tuple[int, str]], k: int) -> bool:
-    """Whether line ``k`` opens a nested entry (the next line is deeper and adjacent)."""
-    if k + 1 >= len(numbered) or numbered[k + 1][0] != numbered[k][0] + 1:
+    """Whether line ``k`` opens a nested entry: the next line is deeper and adjacent, or an
+    option's description one blank line below it (help2man's ``.HP`` and ``.IP``, as in
+    sed(1) and the coreutils pages)."""
+    if k + 1 >= len(numbered) or _indent(numbered[k + 1][1]) <= _indent(numbered[k][1]):
         return False
-    return _indent(numbered[k + 1][1]) > _indent(numbered[k][1])
+    gap = numbered[k + 1][0] - numbered[k][0]
+    term = numbered[k][1].strip()
+    return gap == 1 or (gap == 2 and term[:1] in "-+" and len(term) <= _TERM_CHARS)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from verirag.chunking import line_range, page_range
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One chunk of a merged source: where it starts in the source's text and where it is
+    in its document."""
+
+    offset: int
+    chunk_id: str
+    page_start: int | None = None
+    page_end: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +46,32 @@ class Source:
     edits: tuple[tuple[str, str], ...] = ()
     line_start: int | None = None  # 1-based, inclusive, where the format has lines
     line_end: int | None = None
+    parts: tuple[Part, ...] = ()  # its chunks, in order (empty: one undivided passage)
+
+    def at(self, spans: Sequence[tuple[int, int]]) -> Source:
+        """The source as a citation of the text at ``spans`` (offsets in :attr:`text`) names
+        it: the pages, lines and chunks of the parts that hold that text, not of the whole
+        merged passage. Without parts, or without spans, the source itself."""
+        if not self.parts or not spans:
+            return self
+        ends = [p.offset for p in self.parts[1:]] + [len(self.text) + 1]
+        held = [
+            part
+            for part, end in zip(self.parts, ends, strict=True)
+            if any(a < end and b > part.offset for a, b in spans)
+        ]
+        if not held:
+            return self
+        pages = [p for part in held for p in (part.page_start, part.page_end) if p is not None]
+        lines = [n for part in held for n in (part.line_start, part.line_end) if n is not None]
+        return dataclasses.replace(
+            self,
+            chunk_ids=tuple(part.chunk_id for part in held),
+            page_start=min(pages) if pages else None,
+            page_end=max(pages) if pages else None,
+            line_start=min(lines) if lines else None,
+            line_end=max(lines) if lines else None,
+        )
 
     def label(self) -> str:
         """``[2] Refund Policy > Eligibility, p. 3, v2``: how the source is cited (lines where

@@ -44,14 +44,38 @@ class Answer:
 
     @property
     def cited(self) -> list[Source]:
-        """The sources the answer's claims cite, in citation order."""
-        numbers = dict.fromkeys(n for claim in self.claims for n in claim.cited)
+        """The sources the answer's claims cite, in citation order, each narrowed to the
+        chunks that hold the cited sentences (their pages and lines, :meth:`Source.at`)."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for claim in self.claims:
+            for i, n in enumerate(claim.cited):
+                found = spans.setdefault(n, [])
+                if i < len(claim.spans):
+                    found.append(claim.spans[i])
         by_n = {s.n: s for s in self.sources}
-        return [by_n[n] for n in numbers if n in by_n]
+        return [by_n[n].at(found) for n, found in spans.items() if n in by_n]
 
     @property
     def unsupported(self) -> list[Claim]:
         return [c for c in self.claims if not c.supported]
+
+    def _where(self, claim: Claim) -> list[dict[str, Any]]:
+        """Each source ``claim`` cites, at the sentence that says it."""
+        by_n = {s.n: s for s in self.sources}
+        spans = claim.spans or ((0, 0),) * len(claim.cited)
+        places = []
+        for n, span in zip(claim.cited, spans, strict=False):
+            if n in by_n:
+                at = by_n[n].at([span] if claim.spans else [])
+                places.append(
+                    {
+                        "n": n,
+                        "pages": [at.page_start, at.page_end],
+                        "lines": [at.line_start, at.line_end],
+                        "label": at.label(),
+                    }
+                )
+        return places
 
     def to_json(self) -> dict[str, Any]:
         """The answer, its checked claims and the sources it cites, as JSON values."""
@@ -67,6 +91,7 @@ class Answer:
                     "cited": list(c.cited),
                     "supported": c.supported,
                     "reason": c.reason,
+                    "where": self._where(c),
                 }
                 for c in self.claims
             ],

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 from verirag.access import may_read
-from verirag.generation._base import Source
+from verirag.generation._base import Part, Source
 from verirag.generation.cues import inert
 from verirag.retrieval import SearchResult
 from verirag.store import Catalog
@@ -84,7 +84,8 @@ def assemble(
     for run in groups:
         # Document text is data: a "[2]" or a "<source>" written in it must never read as a
         # citation or a delimiter to whatever generator comes next.
-        text = inert(_merged_text(run))
+        merged, offsets = _merged_text(run)
+        text = inert(merged)
         cost = count_tokens(text)
         if sources and used + cost > budget_tokens:
             continue  # a smaller later passage may still fit
@@ -116,18 +117,28 @@ def assemble(
                 edits=changed,
                 line_start=min(lines) if lines else None,
                 line_end=max(lines) if lines else None,
+                parts=tuple(
+                    Part(at, r.chunk_id, r.page_start, r.page_end, r.line_start, r.line_end)
+                    for r, at in zip(run, offsets, strict=True)
+                    if at is not None
+                ),
             )
         )
     return sources
 
 
-def _merged_text(run: Sequence[SearchResult]) -> str:
+def _merged_text(run: Sequence[SearchResult]) -> tuple[str, list[int | None]]:
+    """The run's text, overlaps once, and where each chunk starts in it (``None``: a chunk
+    wholly inside the one before)."""
     text, end = run[0].text, run[0].char_end
+    offsets: list[int | None] = [0]
     for chunk in run[1:]:
         if chunk.char_end <= end:
+            offsets.append(None)
             continue
         skip = max(0, end - chunk.char_start)  # overlap between split pieces
         gap = "" if skip else "\n"
+        offsets.append(len(text) + len(gap) - skip)
         text += gap + chunk.text[skip:]
         end = chunk.char_end
-    return text
+    return text, offsets

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from verirag.text.terms import NUMBER, STOPWORDS, WORD
+from verirag.text.terms import NUMBER, STOPWORDS, WORD, code_tokens
 
 _CITATION = re.compile(r"\s*\[(\d+)\]")
 
@@ -21,6 +21,7 @@ class AnswerKind(StrEnum):
     DATE = "date"
     NUMBER = "number"
     NAME = "name"
+    CODE = "code"  # an option, a function, a variable: a token as written
     OTHER = "other"
 
 
@@ -29,14 +30,25 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|(?:1[5-9]|2
 _NAME = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)*")
 
 
+_CODE_QUESTION = re.compile(
+    r"^(?:how (?:do|can|would|should) (?:i|you|we)|how to)\b"
+    r"|^(?:which|what)\b(?:\s+[\w-]+){0,3}?\s+(?:option|flag|switch|function|variable|macro|"
+    r"test|setting|directive|command|method|class|parameter|argument|keyword|constant|"
+    r"exception|field|attribute|primary|operator|builtin)s?\b"
+)
+
+
 def answer_kind(question: str) -> AnswerKind:
-    """What a factoid question asks for, from its wording."""
+    """What a factoid question asks for, from its wording. "Which grep option ..." and "How
+    do I ..." ask for an option or a name in code, as the documents write it."""
     q = question.lower().strip()
     if q.startswith("when") or re.search(r"\b(date|what year|which year|what day)\b", q):
         return AnswerKind.DATE
-    if q.startswith(("how many", "how much", "how old", "how long", "how far")) or re.search(
-        r"\b(revenue|price|cost|number of|population|amount)\b", q
-    ):
+    if q.startswith(("how many", "how much", "how old", "how long", "how far")):
+        return AnswerKind.NUMBER
+    if _CODE_QUESTION.search(q):
+        return AnswerKind.CODE
+    if re.search(r"\b(revenue|price|cost|number of|population|amount)\b", q):
         return AnswerKind.NUMBER
     if q.startswith(("who", "where", "which", "whom", "whose")) or re.search(
         r"\b(who|which company|which country|what company|what country)\b", q
@@ -47,8 +59,10 @@ def answer_kind(question: str) -> AnswerKind:
 
 def answer_candidates(sentence: str, question: str, kind: AnswerKind) -> set[str]:
     """Strings of the asked-for kind in ``sentence`` that the question does not already say:
-    dates, numbers, or runs of capitalised words."""
+    dates, numbers, runs of capitalised words, or code tokens."""
     asked = question.lower()
+    if kind is AnswerKind.CODE:
+        return code_tokens(sentence) - code_tokens(question)
     if kind is AnswerKind.DATE:
         return {
             m.group().lower() for m in _DATE.finditer(sentence) if m.group().lower() not in asked

@@ -16,6 +16,7 @@ the answer, grounded by construction. Weights measured on ../shared/data/rgb and
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from verirag.embedding import Embedder
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
 from verirag.generation.cues import AnswerKind, answer_candidates, answer_kind, is_instruction
 from verirag.retrieval.rerank import Reranker
-from verirag.text import anchors, sentences, terms
+from verirag.text import anchors, code_tokens, sentences, terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Sentence:
     end: int
     score: float
     prior: float = 0.0  # the retrieval part of the score: it orders, it does not qualify
+    alternative: bool = False  # holds a date, number or name the question asks for
 
 
 class ExtractiveGenerator:
@@ -61,6 +63,7 @@ class ExtractiveGenerator:
         *,
         max_sentences: int = 3,
         min_score: float = 0.25,
+        filler_margin: float = 0.2,
         weights: Weights | None = None,
         scorer: Reranker | None = None,
     ) -> None:
@@ -68,11 +71,12 @@ class ExtractiveGenerator:
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.min_score = min_score
+        self.filler_margin = filler_margin
         self.weights = weights or Weights()
 
     def rank(self, question: str, sources: Sequence[Source]) -> list[Sentence]:
         """Every distinct sentence of the sources, best first."""
-        asked = set(terms(question))
+        asked = _terms(question)
         found, bags = _answer_sentences(sources, asked)
         if not found:
             return []
@@ -123,11 +127,16 @@ class ExtractiveGenerator:
         agreement = np.array(
             [max((votes.get(s, 0.0) for s in c), default=0.0) / top for c in candidates]
         )
-        scores = base + w.agreement * agreement if kind is not AnswerKind.OTHER else base
+        # A shared option or identifier is no sign of an answer: grep's page names -v everywhere.
+        voted = kind not in (AnswerKind.OTHER, AnswerKind.CODE)
+        scores = base + w.agreement * agreement if voted else base
         prior = w.retrieval * retrieved
+        factoid = kind in (AnswerKind.DATE, AnswerKind.NUMBER, AnswerKind.NAME)
         ranked = [
-            Sentence(n_, text, start, end, float(score), float(p))
-            for (n_, text, start, end), score, p in zip(found, scores, prior, strict=True)
+            Sentence(n_, text, start, end, float(score), float(p), factoid and bool(c))
+            for (n_, text, start, end), score, p, c in zip(
+                found, scores, prior, candidates, strict=True
+            )
         ]
         return sorted(ranked, key=lambda s: -s.score)
 
@@ -144,11 +153,43 @@ class ExtractiveGenerator:
         # Whether a sentence answers at all is judged on what it says, not on where its
         # passage ranked.
         picked = [s for s in self.rank(question, sources) if s.score - s.prior >= self.min_score]
-        parts = [f"{s.text} [{s.source}]" for s in picked[: self.max_sentences]]
+        by_n = {source.n: source for source in sources}
+        if picked:
+            # Beyond the best sentence, only what its own section says, what answers nearly as
+            # well, or another date, number or name of the kind asked for (agreement ranked
+            # it): not filler from elsewhere. Margin chosen on realdocs' dev half.
+            best = picked[0]
+            home = (by_n[best.source].doc_id, by_n[best.source].section)
+            picked = [
+                s
+                for s in picked
+                if (by_n[s.source].doc_id, by_n[s.source].section) == home
+                or s.score >= best.score - self.filler_margin
+                or s.alternative
+            ]
+        parts = [
+            f"{_entry_term(by_n[s.source].text, s.start)}{s.text} [{s.source}]"
+            for s in picked[: self.max_sentences]
+        ]
         text = " ".join(parts)
         if on_token is not None and text:
             on_token(text)
         return Generation(text=text, model=self.model_id, parts=parts)
+
+
+# An entry of a tagged list as the parsers write it: "-L [bind_address:]port: Specifies ...".
+_TERM = re.compile(r"((?:(?!: )[^\n]){1,80}?): ")  # a term may hold ":", not ": "
+
+
+def _entry_term(text: str, start: int) -> str:
+    """``"-L port: … "`` when the sentence at ``start`` continues the description of an
+    entry whose term names an option or identifier, so a quoted later sentence still says
+    which option it describes; else ``""``."""
+    opening = text.rfind("\n", 0, start) + 1
+    term = _TERM.match(text, opening)
+    if term is None or term.end() > start or not code_tokens(term.group(1)):
+        return ""
+    return f"{term.group(1)}: … "
 
 
 def _superseded(question: str, kind: AnswerKind, sources: Sequence[Source]) -> set[str]:
@@ -160,6 +201,12 @@ def _superseded(question: str, kind: AnswerKind, sources: Sequence[Source]) -> s
             said = new.lower()
             gone |= {c for c in answer_candidates(old, question, kind) if c.lower() not in said}
     return gone
+
+
+def _terms(text: str) -> set[str]:
+    """Folded content terms and, as written, the options and identifiers (``-A`` is not
+    ``-a``): both count as the question's words."""
+    return set(terms(text)) | code_tokens(text)
 
 
 def _answer_sentences(
@@ -177,7 +224,7 @@ def _answer_sentences(
         for start, end in sentences(source.text):
             text = source.text[start:end].strip()
             key = " ".join(text.lower().split())
-            bag = set(terms(text))
+            bag = _terms(text)
             fits = len(key.split()) >= 2 and key not in seen and not bag <= asked
             if fits and not is_instruction(text):
                 seen.add(key)

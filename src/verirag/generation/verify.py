@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from verirag.embedding import Embedder
 from verirag.generation._base import Source
 from verirag.generation.cues import citations, negated
-from verirag.text import fold, names, numbers, sentences, terms
+from verirag.text import code_tokens, fold, names, numbers, sentences, terms
 from verirag.text import words as word_set
 
 # A sentence ends at . ! ? or at its citation markers, before the next capitalised word;
@@ -29,6 +29,9 @@ class Claim:
     words: float  # share of its content terms found in the cited sources
     meaning: float  # best cosine with a sentence of the cited sources
     reason: str = ""  # why it is not supported
+    # Where in each cited source (same order as ``cited``) the sentence that says it is:
+    # offsets in Source.text, so a citation names that sentence's lines, not the passage's.
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,27 @@ def check(
         claims.append(Claim(text, tuple(known), not reason, best_words, 0.0, reason))
     if meaning_needed:
         _check_meaning(claims, meaning_needed, given, embedder, limits.meaning)
-    return claims
+    return [
+        dataclasses.replace(c, spans=tuple(locate(c.text, given[n]) for n in c.cited))
+        for c in claims
+    ]
+
+
+def locate(claim: str, source: Source) -> tuple[int, int]:
+    """Where ``source`` says ``claim``: the sentence that quotes it, else the one sharing the
+    most of its terms (the first of equals), as offsets in its text."""
+    spans = sentences(source.text) or [(0, len(source.text))]
+    quoted = " ".join(claim.split()).rstrip(".")
+    wanted = set(terms(claim))
+    best, overlap = spans[0], -1
+    for a, b in spans:
+        sentence = source.text[a:b]
+        if quoted and quoted in " ".join(sentence.split()):
+            return a, b
+        shared = len(wanted & set(terms(sentence)))
+        if shared > overlap:
+            best, overlap = (a, b), shared
+    return best
 
 
 def _check_meaning(
@@ -164,16 +187,15 @@ def _negation(claim: str, source: Source) -> str:
     return NEGATES if negated(claim) != negated(best) else ""
 
 
-# Exact tokens a question can name: long options (--teleport) and identifiers (ffi_prep_cif).
-_CODE_TOKEN = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*|\b[A-Za-z]\w*_\w+\b")
 _CAPITALISED = re.compile(r"\b[A-Z]\w+\b")
 _OPENS = re.compile(r"(^|[.?!:;\"\u201c\u201d(\[])\s*$")  # what a sentence-initial word follows
 
 
 def unmentioned(question: str, sources: Sequence[Source]) -> list[str]:
-    """The names (capitalised words not opening a sentence) and exact tokens (``--teleport``,
-    ``ffi_prep_cif``) the question asks about that no source holds, in its text, title or
-    section: what it is about is not in the documents, however close its other words come."""
+    """What the question asks about that no source holds (its text, title or section): a
+    name (a capitalised word not opening a sentence) or an exact token (``--teleport``,
+    ``ffi_prep_cif``, :func:`verirag.text.code_tokens`). Its subject is then not in the
+    documents, however close its other words come."""
     text = "\n".join(part for s in sources for part in (s.text, s.title or "", *s.section))
     there = word_set(text)
     asked = {
@@ -182,5 +204,5 @@ def unmentioned(question: str, sources: Sequence[Source]) -> list[str]:
         if not _OPENS.search(question[: m.start()])
     }
     missing = {w for w in asked if fold(w) not in there}
-    missing |= {t for t in _CODE_TOKEN.findall(question) if t not in text}
+    missing |= {t for t in code_tokens(question) if t not in text}
     return sorted(missing)

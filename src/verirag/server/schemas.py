@@ -197,11 +197,19 @@ class SourceOut(BaseModel):
     label: str
 
 
+class Place(BaseModel):
+    n: int = Field(description="the source it cites")
+    pages: list[int | None]
+    lines: list[int | None]
+    label: str = Field(description="the citation at the sentence: section, lines or page")
+
+
 class ClaimOut(BaseModel):
     text: str
     cited: list[int]
     supported: bool
     reason: str
+    where: list[Place] = Field(description="where each cited source says it")
 
 
 class AnswerOut(BaseModel):

@@ -2,7 +2,16 @@
 
 from verirag.text.diff import unified_diff
 from verirag.text.sentences import line_spans, replaced, sentence_spans, sentences
-from verirag.text.terms import STOPWORDS, anchors, fold, names, numbers, terms, words
+from verirag.text.terms import (
+    STOPWORDS,
+    anchors,
+    code_tokens,
+    fold,
+    names,
+    numbers,
+    terms,
+    words,
+)
 from verirag.text.tokenizer import (
     MINILM_TOKENIZER,
     SPECIAL_TOKENS,
@@ -19,6 +28,7 @@ __all__ = [
     "HFTokenizer",
     "TokenCounter",
     "anchors",
+    "code_tokens",
     "fold",
     "line_spans",
     "load_tokenizer",

@@ -94,6 +94,12 @@ STOPWORDS = frozenset(
         "also",
         "more",
         "most",
+        "much",
+        "many",
+        "very",
+        "just",
+        "per",
+        "during",
     ]
 )
 
@@ -107,7 +113,8 @@ def fold(text: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Folded, stemmed words without stop words."""
-    words = WORD.findall(fold(text))
+    # Stop words are dropped as written and as stemmed ("does" stems to "doe").
+    words = [w for w in WORD.findall(fold(text)) if w not in STOPWORDS]
     return [t for t in _STEMMER.stemWords(words) if t not in STOPWORDS]
 
 
@@ -126,6 +133,16 @@ def names(text: str) -> set[str]:
     """Capitalised words inside a sentence (not its first word): usually names."""
     first = WORD.findall(text)[:1]  # capitalised only because it starts the sentence
     return {m.group() for m in _CAPITALISED.finditer(text)} - set(first)
+
+
+# Tokens that mean what they say only as written: options (-A is not -a, --after-context) and
+# identifiers (ffi_prep_cif, highWaterMark, LIBFFI_TMPDIR).
+CODE_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(?<!-)|\b[A-Za-z]\w*_\w+\b|\b[a-z]+[A-Z]\w*\b")
+
+
+def code_tokens(text: str) -> set[str]:
+    """Option-like and code-like tokens of ``text``, case kept (:data:`CODE_TOKEN`)."""
+    return set(CODE_TOKEN.findall(text))
 
 
 def words(text: str) -> set[str]:
