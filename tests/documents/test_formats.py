@@ -72,7 +72,7 @@ def test_markdown_blocks_sections_and_lines() -> None:
 
 def test_text_paragraphs_with_line_ranges() -> None:
     doc = parse(b"First para\nline two.\n\n\nSecond para.\n", "notes.txt")
-    assert texts(doc) == ["First para\nline two.", "Second para."]
+    assert texts(doc) == ["First para line two.", "Second para."]  # a wrapped line joined
     assert [b.lines for b in doc.blocks] == [(1, 2), (5, 5)]
     assert doc.title == "notes"
 

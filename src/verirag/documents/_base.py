@@ -5,11 +5,14 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 from charset_normalizer import from_bytes
+
+from verirag.text import vocabulary
 
 
 class ParseError(Exception):
@@ -65,6 +68,30 @@ def clean_prose(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+_LINE_END_HYPHEN = re.compile(r"(?<![\w-])([^\W\d_]+)-$")
+_WORD_HEAD = re.compile(r"^[^\W\d_]+")
+_WORDS = re.compile(r"\w+(?:-\w+)*")
+
+
+def words_of(text: str) -> set[str]:
+    """A document's words and hyphenated compounds, lower case (for :func:`join_lines`)."""
+    found = {w.lower() for w in _WORDS.findall(text)}
+    return found | {part for word in found if "-" in word for part in word.split("-")}
+
+
+def join_lines(left: str, right: str, known: AbstractSet[str]) -> str:
+    """Two lines of one paragraph as one. A word broken at a hyphen is rejoined ("con-" +
+    "trols"), unless the document writes it hyphenated elsewhere or it is no word without the
+    hyphen ("non-" + "zero"): ``known`` is the document's :func:`words_of`."""
+    broken, head = _LINE_END_HYPHEN.search(left), _WORD_HEAD.match(right)
+    if broken is None or head is None:
+        return f"{left} {right}"
+    word = broken.group(1) + head.group()
+    whole = word.lower() not in known and f"{broken.group(1)}-{head.group()}".lower() in known
+    rejoin = not whole and (word.lower() in known or word.lower() in vocabulary())
+    return left[:-1] + right if rejoin else left + right
 
 
 def clean_code(text: str) -> str:

@@ -1,22 +1,71 @@
-"""PDF through pypdf: text per page (page numbers kept), paragraphs rebuilt from lines, sections
-from the outline (bookmarks) where the file has one."""
+"""PDF through pypdf: text per page (page numbers kept), running headers, footers and printed
+page numbers dropped, paragraphs rebuilt from lines (words hyphenated at a line end rejoined),
+sections from the outline (bookmarks) where the file has one."""
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from verirag.documents._base import BlockKind, ParsedDocument, ParseError, Sections, TextBuilder
+from verirag.documents._base import (
+    BlockKind,
+    ParsedDocument,
+    ParseError,
+    Sections,
+    TextBuilder,
+    join_lines,
+    words_of,
+)
 
 _END = re.compile(r"[.!?:;)\]\"'\u201d\u2019]$")
 _LIST_MARKER = re.compile(r"^(?:[-•*▪◦]|\d{1,3}[.)])\s")
 
 
-def _paragraphs(page_text: str) -> list[str]:
+_EDGE = 2  # lines at the top and at the bottom of a page where running heads are printed
+_NUMBERED = re.compile(r"^(\d{1,4})\b|\b(\d{1,4})$")
+_DIGITS = re.compile(r"\d+")
+
+
+def _running(pages: list[list[str]]) -> list[set[int]]:
+    """Per page, the indices of its running header and footer lines: near the top or the
+    bottom, a line that recurs on many pages (digits aside: "Shared MIME-info Database",
+    "Page 3 of 9"), or one that starts or ends with the page's printed number, which follows
+    the page order ("Chapter 2: ASN.1 structure handling 3", a lone "8")."""
+    edges = [
+        [i for i in range(len(lines)) if i < _EDGE or i >= len(lines) - _EDGE] for lines in pages
+    ]
+    seen: dict[str, int] = {}
+    offsets: dict[int, int] = {}
+    for number, (lines, near) in enumerate(zip(pages, edges, strict=True)):
+        for key in {_DIGITS.sub("#", lines[i]) for i in near}:
+            seen[key] = seen.get(key, 0) + 1
+        for i in near:
+            if found := _NUMBERED.search(lines[i]):
+                offset = int(found.group(1) or found.group(2)) - number
+                offsets[offset] = offsets.get(offset, 0) + 1
+    often = max(3, int(0.3 * len(pages)))
+    common = max(offsets, key=lambda o: offsets[o], default=None)
+    numbering = common if common is not None and offsets[common] >= often else None
+    running = []
+    for number, (lines, near) in enumerate(zip(pages, edges, strict=True)):
+        drop = set()
+        for i in near:
+            found = _NUMBERED.search(lines[i])
+            printed = int(found.group(1) or found.group(2)) if found else None
+            if seen[_DIGITS.sub("#", lines[i])] >= often or (
+                numbering is not None and printed == number + numbering and len(lines[i]) <= 80
+            ):
+                drop.add(i)
+        running.append(drop)
+    return running
+
+
+def _paragraphs(page_text: str, known: AbstractSet[str] = frozenset()) -> list[str]:
     """Rejoin extracted lines into paragraphs: a short line with closing punctuation ends one,
     a short line without it standing alone is a heading-like line."""
     lines = [line.strip() for line in page_text.splitlines()]
@@ -41,8 +90,8 @@ def _paragraphs(page_text: str) -> list[str]:
             continue
         if _LIST_MARKER.match(line):
             close()
-        if current and current[-1].endswith("-") and line[:1].islower():
-            current[-1] = current[-1][:-1] + line  # hyphenated across lines
+        if current and current[-1].endswith("-"):
+            current[-1] = join_lines(current[-1], line, known)  # hyphenated across lines
         else:
             current.append(line)
         if short and _END.search(line):
@@ -97,12 +146,16 @@ class PDFParser:
         if not any(p.strip() for p in pages):
             raise ParseError("no extractable text (scanned or image-only PDF? OCR it first)")
 
+        known = words_of("\n".join(pages))
+        split = [[line.strip() for line in page.splitlines() if line.strip()] for page in pages]
+        running = _running(split)
         out = TextBuilder()
         sections = Sections()
         first_line = ""
-        for number, page_text in enumerate(pages):
+        for number, lines in enumerate(split):
             pending = list(outline.get(number, []))
-            for paragraph in _paragraphs(page_text):
+            body = "\n".join(line for i, line in enumerate(lines) if i not in running[number])
+            for paragraph in _paragraphs(body, known):
                 first_line = first_line or paragraph
                 kind = BlockKind.PARAGRAPH
                 if pending and paragraph.lower().startswith(pending[0][1].lower()):

@@ -19,6 +19,7 @@ from verirag.text.tokenizer import (
     TokenCounter,
     load_tokenizer,
     minilm_tokenizer_path,
+    vocabulary,
 )
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "sentences",
     "terms",
     "unified_diff",
+    "vocabulary",
     "words",
 ]

@@ -70,3 +70,13 @@ def load_tokenizer(name: str = MINILM_TOKENIZER) -> TokenCounter:
     if Path(name).is_file():
         return HFTokenizer(name)
     raise ValueError(f"unknown tokenizer {name!r}: give {MINILM_TOKENIZER!r} or a tokenizer.json")
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """Whole words of the default tokenizer's vocabulary (lower case, 30k entries): a word
+    list of English that is always installed, for telling "con-trols" from "non-zero"."""
+    import json
+
+    vocab = json.loads(minilm_tokenizer_path().read_text(encoding="utf-8"))["model"]["vocab"]
+    return frozenset(w for w in vocab if w.isalpha() and len(w) > 2)
