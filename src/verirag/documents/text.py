@@ -27,8 +27,11 @@ from verirag.documents._base import (
 
 _OVERSTRIKE = re.compile(r".\x08")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•‣◦]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|\(\w{1,3}\)\s)")
-# A line was wrapped when it reaches this share of the paragraph's longest line.
+# A line was wrapped when it reaches this share of the paragraph's longest line; text is
+# wrapped at 72-80 columns (mail, RFCs, PEP 8, terminals), so lines wider than WRAPPED_AT are
+# paragraphs written one per line (a structured abstract), not wrapped.
 FULL = 0.7
+WRAPPED_AT = 100
 _RULE = re.compile(r"^\s*([=\-~^*#+_.])\1{2,}\s*$")  # an underline or a rule
 _JUSTIFIED = re.compile(r"(?<=\S)  +(?=\S)")
 _CODE_END = ("{", "}", ";", "\\")
@@ -54,6 +57,8 @@ def unwrap(paragraph: str, known: AbstractSet[str] = frozenset()) -> str:
     ``known``: the document's words (lower case), which settle a hyphen at a line end."""
     lines = [line.rstrip() for line in paragraph.split("\n")]
     widest = max(len(line) for line in lines)
+    if widest > WRAPPED_AT:
+        return paragraph
     out = [lines[0]]
     joined = [False]
     for i, line in enumerate(lines[1:], start=1):
