@@ -100,7 +100,9 @@ def test_no_filler_from_other_sections(generator: ExtractiveGenerator) -> None:
 
 def test_each_citation_names_the_lines_of_its_own_sentence(kb: KnowledgeBase, docs: Path) -> None:
     # One long section: its chunks merge into one passage, but a claim cites its own lines.
-    filler = [f"Step {i} of the procedure checks gauge number {i} against the log." for i in range(80)]
+    filler = [
+        f"Step {i} of the procedure checks gauge number {i} against the log." for i in range(80)
+    ]
     lines = ["# Maintenance", "", "## Procedure", "", *filler]
     lines[60] = "The turbine bearings are greased with lithium paste every ninety days."
     write(docs, "manual.md", "\n".join(lines) + "\n")

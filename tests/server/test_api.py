@@ -96,6 +96,10 @@ def test_ask_cites_section_and_version_and_streams_the_checked_answer(server: Se
         # The cited span is a real span of that version's text.
         version = otto.get(f"/api/documents/{cited['doc_id']}/versions/{cited['version']}")
         assert "30 days" in version.json()["text"][cited["char_start"] : cited["char_end"]]
+        # Each claim says where each source it cites says it, at the sentence's lines.
+        (where,) = answer["claims"][0]["where"]
+        assert where["n"] == answer["claims"][0]["cited"][0]
+        assert where["label"].startswith(f"[{where['n']}] ") and where["lines"][0] is not None
 
         streamed = otto.post("/api/ask", json={"question": QUESTION, "stream": True})
         assert streamed.headers["content-type"].startswith("text/event-stream")
