@@ -2,7 +2,7 @@
 a Debian machine has, asked 65 questions written and checked by hand (10 unanswerable).
 
     .venv/bin/python benchmarks/realdocs.py [--man shipped|rendered] [--llm gguf:PATH]
-                                            [--keep DIR] [--limit N]
+                                            [--keep DIR] [--limit N | --sample N]
 
 The corpus (``benchmarks/realdocs/corpus.json``) is copied from this machine into a folder and
 ingested; a missing file is reported and the questions about it are left out. ``--man
@@ -168,10 +168,14 @@ def main() -> None:
     parser.add_argument("--llm", help="a generator spec (default: the knowledge base's)")
     parser.add_argument("--keep", type=Path, help="build the knowledge base here and keep it")
     parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument("--sample", type=int, help="N questions spread over the set")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     items = [json.loads(line) for line in (SET / "questions.jsonl").read_text().splitlines()]
     items = items[: args.limit] if args.limit else items
+    if args.sample and args.sample < len(items):
+        step = (len(items) - 1) / (args.sample - 1)
+        items = [items[round(i * step)] for i in range(args.sample)]
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
