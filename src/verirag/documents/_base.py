@@ -70,6 +70,7 @@ def clean_prose(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LINE_END_HYPHEN = re.compile(r"(?<![\w-])([^\W\d_]+)-$")
 _WORD_HEAD = re.compile(r"^[^\W\d_]+")
 _WORDS = re.compile(r"\w+(?:-\w+)*")
@@ -84,7 +85,10 @@ def words_of(text: str) -> set[str]:
 def join_lines(left: str, right: str, known: AbstractSet[str]) -> str:
     """Two lines of one paragraph as one. A word broken at a hyphen is rejoined ("con-" +
     "trols"), unless the document writes it hyphenated elsewhere or it is no word without the
-    hyphen ("non-" + "zero"): ``known`` is the document's :func:`words_of`."""
+    hyphen ("non-" + "zero"): ``known`` is the document's :func:`words_of`. A typesetter's
+    soft hyphen (U+2010, U+00AD) is never part of the word."""
+    if left.endswith(_SOFT_HYPHENS):
+        return left[:-1] + right
     broken, head = _LINE_END_HYPHEN.search(left), _WORD_HEAD.match(right)
     if broken is None or head is None:
         return f"{left} {right}"

@@ -36,33 +36,41 @@ def _running(pages: list[list[str]]) -> list[set[int]]:
     bottom, a line that recurs on many pages (digits aside: "Shared MIME-info Database",
     "Page 3 of 9"), or one that starts or ends with the page's printed number, which follows
     the page order ("Chapter 2: ASN.1 structure handling 3", a lone "8")."""
+    # Per page, its edge lines as (index, the line with digits as "#", its printed number).
     edges = [
-        [i for i in range(len(lines)) if i < _EDGE or i >= len(lines) - _EDGE] for lines in pages
+        [
+            (i, _DIGITS.sub("#", lines[i]), _printed(lines[i]))
+            for i in range(len(lines))
+            if i < _EDGE or i >= len(lines) - _EDGE
+        ]
+        for lines in pages
     ]
     seen: dict[str, int] = {}
     offsets: dict[int, int] = {}
-    for number, (lines, near) in enumerate(zip(pages, edges, strict=True)):
-        for key in {_DIGITS.sub("#", lines[i]) for i in near}:
+    for number, near in enumerate(edges):
+        for key in {key for _, key, _ in near}:
             seen[key] = seen.get(key, 0) + 1
-        for i in near:
-            if found := _NUMBERED.search(lines[i]):
-                offset = int(found.group(1) or found.group(2)) - number
-                offsets[offset] = offsets.get(offset, 0) + 1
+        for _, _, printed in near:
+            if printed is not None:
+                offsets[printed - number] = offsets.get(printed - number, 0) + 1
     often = max(3, int(0.3 * len(pages)))
     common = max(offsets, key=lambda o: offsets[o], default=None)
     numbering = common if common is not None and offsets[common] >= often else None
-    running = []
-    for number, (lines, near) in enumerate(zip(pages, edges, strict=True)):
-        drop = set()
-        for i in near:
-            found = _NUMBERED.search(lines[i])
-            printed = int(found.group(1) or found.group(2)) if found else None
-            if seen[_DIGITS.sub("#", lines[i])] >= often or (
-                numbering is not None and printed == number + numbering and len(lines[i]) <= 80
-            ):
-                drop.add(i)
-        running.append(drop)
-    return running
+    return [
+        {
+            i
+            for i, key, printed in near
+            if seen[key] >= often
+            or (numbering is not None and printed == number + numbering and len(lines[i]) <= 80)
+        }
+        for number, (lines, near) in enumerate(zip(pages, edges, strict=True))
+    ]
+
+
+def _printed(line: str) -> int | None:
+    """The number a line starts or ends with (a page number, if it is a running head)."""
+    found = _NUMBERED.search(line)
+    return int(found.group(1) or found.group(2)) if found else None
 
 
 def _paragraphs(page_text: str, known: AbstractSet[str] = frozenset()) -> list[str]:

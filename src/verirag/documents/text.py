@@ -35,7 +35,6 @@ WRAPPED_AT = 100
 _RULE = re.compile(r"^\s*([=\-~^*#+_.])\1{2,}\s*$")  # an underline or a rule
 _JUSTIFIED = re.compile(r"(?<=\S)  +(?=\S)")
 _CODE_END = ("{", "}", ";", "\\")
-_SOFT_HYPHENS = ("\u2010", "\u00ad")  # a typesetter's hyphenation, not part of the word
 
 
 class TextParser:
@@ -80,10 +79,7 @@ def unwrap(paragraph: str, known: AbstractSet[str] = frozenset()) -> str:
             joined.append(False)
             continue
         joined[-1] = True
-        if out[-1].endswith(_SOFT_HYPHENS):
-            out[-1] = out[-1][:-1] + line.strip()
-        else:
-            out[-1] = join_lines(out[-1], line.strip(), known)
+        out[-1] = join_lines(out[-1], line.strip(), known)
     # Justified lines were padded with spaces between words; prose once joined is not.
     return "\n".join(
         _JUSTIFIED.sub(" ", line) if was else line for line, was in zip(out, joined, strict=True)

@@ -49,9 +49,7 @@ class Answer:
         spans: dict[int, list[tuple[int, int]]] = {}
         for claim in self.claims:
             for i, n in enumerate(claim.cited):
-                found = spans.setdefault(n, [])
-                if i < len(claim.spans):
-                    found.append(claim.spans[i])
+                spans.setdefault(n, []).extend(claim.spans[i : i + 1])
         by_n = {s.n: s for s in self.sources}
         return [by_n[n].at(found) for n, found in spans.items() if n in by_n]
 
@@ -62,11 +60,10 @@ class Answer:
     def _where(self, claim: Claim) -> list[dict[str, Any]]:
         """Each source ``claim`` cites, at the sentence that says it."""
         by_n = {s.n: s for s in self.sources}
-        spans = claim.spans or ((0, 0),) * len(claim.cited)
         places = []
-        for n, span in zip(claim.cited, spans, strict=False):
+        for i, n in enumerate(claim.cited):
             if n in by_n:
-                at = by_n[n].at([span] if claim.spans else [])
+                at = by_n[n].at(claim.spans[i : i + 1])  # no span (a server's claim): all of it
                 places.append(
                     {
                         "n": n,

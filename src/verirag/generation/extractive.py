@@ -127,11 +127,11 @@ class ExtractiveGenerator:
         agreement = np.array(
             [max((votes.get(s, 0.0) for s in c), default=0.0) / top for c in candidates]
         )
-        # A shared option or identifier is no sign of an answer: grep's page names -v everywhere.
-        voted = kind not in (AnswerKind.OTHER, AnswerKind.CODE)
-        scores = base + w.agreement * agreement if voted else base
-        prior = w.retrieval * retrieved
+        # Agreement is for dates, numbers and names; a shared option or identifier is no sign
+        # of an answer (grep's page names -v everywhere).
         factoid = kind in (AnswerKind.DATE, AnswerKind.NUMBER, AnswerKind.NAME)
+        scores = base + w.agreement * agreement if factoid else base
+        prior = w.retrieval * retrieved
         ranked = [
             Sentence(n_, text, start, end, float(score), float(p), factoid and bool(c))
             for (n_, text, start, end), score, p, c in zip(

@@ -177,14 +177,8 @@ def _negation(claim: str, source: Source) -> str:
     terms, or that sentence negates it), or ``""``."""
     if " ".join(claim.split()).rstrip(".") in " ".join(source.text.split()):
         return ""  # a quote says what its source says
-    wanted = set(terms(claim))
-    best, overlap = "", -1
-    for a, b in sentences(source.text) or [(0, len(source.text))]:
-        sentence = source.text[a:b]
-        shared = len(wanted & set(terms(sentence)))
-        if shared > overlap:
-            best, overlap = sentence, shared
-    return NEGATES if negated(claim) != negated(best) else ""
+    a, b = locate(claim, source)
+    return NEGATES if negated(claim) != negated(source.text[a:b]) else ""
 
 
 _CAPITALISED = re.compile(r"\b[A-Z]\w+\b")
