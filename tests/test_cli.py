@@ -116,3 +116,19 @@ def test_ask_cites_and_audits(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     assert len(out.read_text().splitlines()) == 2
     cli("audit", "show", "nope", code=1)
     cli("ask", "   ", code=2)
+
+
+def test_config_shows_and_changes_query_time_settings(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "no knowledge base" in cli("config", code=1)
+    write(tmp_path / "d", "a.md", "# A\n\nAlpha.\n")
+    cli("ingest", str(tmp_path / "d"))
+    assert '"history_days": 90' in cli("config")
+    changed = cli("config", "history_days=none", "quantization=none")
+    assert '"history_days": null' in changed and '"quantization": "none"' in changed
+    assert '"history_days": null' in cli("config")  # stored
+    assert "history_days: Input should be greater than 0" in cli(
+        "config", "history_days=-1", code=2
+    )
+    refused = " ".join(cli("config", "chunk_tokens=512", code=2).replace("│", " ").split())
+    assert "are fixed when a knowledge base is made" in refused
+    assert "Alpha" in cli("search", "alpha")  # reopened with the new layout

@@ -4,7 +4,7 @@ from verirag.access import Principal
 from verirag.chunking import Chunk, Chunker
 from verirag.config import Config
 from verirag.documents import ParsedDocument, ParseError, parse
-from verirag.errors import Forbidden, InvalidInput, NotFound, VeriragError
+from verirag.errors import Forbidden, InvalidInput, NotFound, OutsideHistory, VeriragError
 from verirag.generation import Answer, Claim, GenerationError, Source
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
@@ -30,6 +30,7 @@ __all__ = [
     "Mode",
     "NotFound",
     "Outcome",
+    "OutsideHistory",
     "ParseError",
     "ParsedDocument",
     "Principal",

@@ -67,6 +67,23 @@ class Config(BaseModel):
         description="directory of an ONNX cross-encoder that scores answer sentences for the "
         "extractive generator (`verirag tune sentences` makes one)",
     )
+    quantization: Literal["int8", "none"] = Field(
+        "int8",
+        description="dense vectors searched as int8 and rescored by the float32 originals "
+        "(a quarter of the memory), or searched as they are",
+    )
+    index_on_disk: bool = Field(
+        True,
+        description="vectors and payloads memory-mapped from disk (the page cache keeps what "
+        "searches touch), or held in memory",
+    )
+    history_days: float | None = Field(
+        90,
+        gt=0,
+        description="superseded versions stay searchable as of a time this many days back, "
+        "then leave the index (the catalog keeps them; `reindex` after raising this brings "
+        "them back); none: never compacted",
+    )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="model id -> (USD per million input tokens, per million output tokens)",

@@ -20,5 +20,10 @@ class InvalidInput(VeriragError, ValueError):
     """A request verirag will not run: a query over its limits, a malformed filter (422)."""
 
 
+class OutsideHistory(InvalidInput):
+    """An as-of time older than the history the index keeps (``history_days``): the catalog
+    still has those versions; raising the setting and running ``reindex`` brings them back."""
+
+
 class Forbidden(VeriragError, PermissionError):
     """The caller may not do this: only admins manage documents and keys (403)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import shutil
 import threading
@@ -19,7 +20,7 @@ from verirag.access import normalise
 from verirag.chunking import Chunker
 from verirag.config import CATALOG_FILE, INDEX_DIR, Config, check_query
 from verirag.embedding import CachedEmbedder, Embedder, embed_cached, load_embedder
-from verirag.errors import InvalidInput, NotFound
+from verirag.errors import InvalidInput, NotFound, OutsideHistory
 from verirag.generation import (
     Answer,
     Generator,
@@ -63,6 +64,11 @@ from verirag.trace import audit_record, price
 DEFAULT_PATH = ".verirag"
 # Committed chunks that are embedded while the parse workers go on (one embedding batch).
 PIPELINE_CHUNKS = 256
+# Seconds a publish inside one ingest batch may stay unflushed.
+BULK_DURABLE_S = 5.0
+# How often the history horizon (``history_days`` back) is looked up and compacted to: a
+# minute, or a tenth of a shorter window.
+COMPACT_EVERY_S = 60.0
 
 
 class KnowledgeBase:
@@ -137,6 +143,7 @@ class KnowledgeBase:
         # for the whole merge (seconds; edge_threads.py): every request would stall.
         self.optimize_bulk = True
         self._durable_every = 0.0
+        self._horizon = (0, -math.inf)  # (commit, when it was looked up)
 
     @functools.cached_property
     def chunker(self) -> Chunker:
@@ -208,12 +215,22 @@ class KnowledgeBase:
                 given(outcome, done, total)
 
         options["on_progress"] = progress
+        # A publish inside the batch is not flushed on its own (a flush every 256 chunks was
+        # 8% of a bulk load's time, benchmarks/scale.py); the batch ends durable, with one flush.
+        was = self._durable_every
+        self.durable_every = max(was, BULK_DURABLE_S)
         try:
             yield
             publish()
         except BaseException:
             self.sync_index()  # what was committed becomes searchable
             raise
+        finally:
+            self.durable_every = was
+            if was == 0:
+                with self._writing:
+                    if self._index is not None:
+                        self._index.persist()
         if self.optimize_bulk and before >= index_sync.OPTIMIZE_AFTER:
             self.index.optimize()
 
@@ -281,7 +298,13 @@ class KnowledgeBase:
             )
 
     def _open_index(self, path: Path) -> Index:
-        return open_index(str(path), self.embedder.dim, self.embedder.model_id)
+        return open_index(
+            str(path),
+            self.embedder.dim,
+            self.embedder.model_id,
+            quantization=self.config.quantization == "int8",
+            on_disk=self.config.index_on_disk,
+        )
 
     def _apply(
         self, index: Index, on_embed: EmbedProgress | None, *, batch: int = 256, optimize: bool
@@ -289,8 +312,27 @@ class KnowledgeBase:
         """Every catalog commit ``index`` has not seen, applied (vectors from the cache)."""
         embed = functools.partial(embed_cached, self.embedder, self.store.vectors)
         return index_sync.sync(
-            index, self.catalog, embed, on_embed=on_embed, batch=batch, optimize=optimize
+            index,
+            self.catalog,
+            embed,
+            on_embed=on_embed,
+            batch=batch,
+            optimize=optimize,
+            horizon=self.history_horizon(),
         )
+
+    def history_horizon(self) -> int:
+        """The last commit older than ``history_days``: versions closed by then leave the
+        index (0 when history is kept for ever). Looked up a tenth of the window apart, at
+        most :data:`COMPACT_EVERY_S`."""
+        days = self.config.history_days
+        if days is None:
+            return 0
+        seq, when = self._horizon
+        if time.monotonic() - when >= min(COMPACT_EVERY_S, days * 8640):
+            seq = self.catalog.seq_at(time.time() - days * 86400)
+            self._horizon = (seq, time.monotonic())
+        return seq
 
     def reindex(self, on_embed: EmbedProgress | None = None) -> int:
         """Rebuild the index from the catalog (vectors come from the embedding cache) beside
@@ -343,7 +385,22 @@ class KnowledgeBase:
         seq = self.index.watermark  # opened (and caught up) on first use
         if (as_of := filters.get("as_of")) is not None:
             seq = min(seq, self.catalog.seq_at(as_timestamp(as_of)))
-        return Scope(seq, normalise(filters.get("groups")), filters.get("doc_ids"), metadata)
+        scope = Scope(seq, normalise(filters.get("groups")), filters.get("doc_ids"), metadata)
+        self._within_history(scope)
+        return scope
+
+    def _within_history(self, scope: Scope) -> None:
+        """Refuse a scope older than the history the index keeps: its answer would miss the
+        versions compacted away (checked again after a search, which compaction may pass)."""
+        horizon = self.index.horizon
+        if scope.seq >= horizon:
+            return
+        kept = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.catalog.commit_time(horizon)))
+        raise OutsideHistory(
+            f"the index keeps history back to {kept}"
+            f" (history_days={self.config.history_days}); to search older versions, raise "
+            "history_days (`verirag config history_days=N`) and run `verirag reindex`"
+        )
 
     def retrieve(
         self,
@@ -358,7 +415,9 @@ class KnowledgeBase:
         versions), ranked, with their scores at every stage; no catalog reads."""
         scope = scope or self.scope()
         with self._readers.reading():  # a rebuilt index is not switched in mid-search
-            return self.retriever.search(query, scope, k, options, timings)
+            found = self.retriever.search(query, scope, k, options, timings)
+        self._within_history(scope)
+        return found
 
     def search(
         self,

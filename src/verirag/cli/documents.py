@@ -1,4 +1,4 @@
-"""Documents: ingest, list, history, show, diff, check, reindex."""
+"""Documents: ingest, list, history, show, diff, check, reindex, config."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from verirag.cli.app import (
     app,
     doc_or_exit,
     err,
+    kb_path,
     open_kb,
     out,
     outcome_line,
@@ -271,3 +272,50 @@ def reindex() -> None:
     out.print(
         f"reindexed {counts['documents']} documents; {embedded} chunks embedded, the rest cached"
     )
+
+
+@app.command("config")
+def config_(
+    changes: Annotated[
+        list[str] | None,
+        typer.Argument(help="KEY=VALUE settings to change (JSON values; none for null)"),
+    ] = None,
+) -> None:
+    """Show the knowledge base's settings, or change its query-time ones (``history_days=365``);
+    a change takes effect when the knowledge base is next opened."""
+    import json
+    import typing
+
+    from pydantic import ValidationError
+
+    from verirag.config import Config
+
+    target = kb_path()
+    if not (target / "verirag.json").is_file():
+        err.print(f"no knowledge base at {target}")
+        raise typer.Exit(1)
+    if not changes:
+        out.print_json((Config.load(target) or Config()).model_dump_json())
+        return
+    parsed: dict[str, object] = {}
+    for change in changes:
+        key, sep, raw = change.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{change!r}: expected KEY=VALUE")
+        field = Config.model_fields.get(key)
+        nullable = field is not None and type(None) in typing.get_args(field.annotation)
+        try:
+            parsed[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key] = None if nullable and raw.lower() == "none" else raw
+    try:
+        config = Config.configure(target, **parsed)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ": ".join(part for part in (".".join(map(str, e["loc"])), e["msg"]) if part)
+            for e in exc.errors()
+        )
+        raise typer.BadParameter(problems) from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    out.print_json(config.model_dump_json())

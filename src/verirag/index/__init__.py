@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 
-def open_index(path: str, dim: int, model_id: str) -> Index:
+def open_index(
+    path: str, dim: int, model_id: str, *, quantization: bool = True, on_disk: bool = True
+) -> Index:
     from verirag.index.qdrant_edge import EdgeIndex
 
-    return EdgeIndex(path, dim=dim, model_id=model_id)
+    return EdgeIndex(path, dim=dim, model_id=model_id, quantization=quantization, on_disk=on_disk)

@@ -25,6 +25,10 @@ from verirag.text.terms import WORD
 
 # Measured on SciFact (benchmarks/ann_recall.py): ef 128 keeps recall@10 >= 0.99 against exact.
 DEFAULT_HNSW_EF = 128
+# int8 vectors are searched, then the best ``limit * OVERSAMPLING`` are rescored by the float32
+# originals (on disk, memory-mapped): a quarter of the memory at the same top results
+# (benchmarks/scale.py, docs/scale.md).
+OVERSAMPLING = 2.0
 # BM25 parameters measured on SciFact/NFCorpus train (see docs/retrieval.md).
 # A query term said n times weighs n times (up to the cap): on paragraph queries (NFCorpus
 # train, benchmarks/paragraphs.py) weighting by count lifted BM25 nDCG@10 0.16 -> 0.23 in
@@ -36,8 +40,8 @@ BM25_B = 0.4
 _PAYLOAD_FIELDS = ["doc_id", "version", "chunk_id", "ordinal"]
 _STATE_FILE = "state.json"
 # Bumped when what a point carries changes; an index of another format is rebuilt from the
-# catalog on open (2: ``doc_access``).
-FORMAT = 2
+# catalog on open (2: ``doc_access``; 3: the layout below is recorded).
+FORMAT = 3
 
 
 def point_id(doc_id: str, version: int, chunk_id: str) -> int:
@@ -58,10 +62,8 @@ def _filter(scope: Scope, *extra: Any) -> Any:
         must.append(Q.FieldCondition("doc_access", match=Q.MatchAny(groups)))
     if scope.doc_ids is not None:
         must.append(Q.FieldCondition("doc_id", match=Q.MatchAny(list(scope.doc_ids) or ["\x00"])))
-    if scope.chunk_ids is not None:
-        must.append(
-            Q.FieldCondition("chunk_id", match=Q.MatchAny(list(scope.chunk_ids) or ["\x00"]))
-        )
+    if scope.points is not None:
+        must.append(Q.HasIdCondition({point_id(*p) for p in scope.points}))
     for key, value in (scope.metadata or {}).items():
         must.append(_metadata_condition(f"meta.{key}", value))
     return Q.Filter(must=must)
@@ -119,17 +121,28 @@ class EdgeIndex:
     """Qdrant Edge shard at ``path/shard`` plus ``path/state.json`` (watermark, model)."""
 
     def __init__(
-        self, path: str | Path, *, dim: int, model_id: str, hnsw_ef: int = DEFAULT_HNSW_EF
+        self,
+        path: str | Path,
+        *,
+        dim: int,
+        model_id: str,
+        hnsw_ef: int = DEFAULT_HNSW_EF,
+        quantization: bool = True,
+        on_disk: bool = True,
     ) -> None:
         self.path = Path(path)
         self.model_id = model_id
         self.hnsw_ef = hnsw_ef
+        # How the shard is laid out; another layout on disk is rebuilt from the catalog.
+        self.layout = {"quantization": "int8" if quantization else "none", "on_disk": on_disk}
         self.bm25 = (BM25_K1, BM25_B)
         self.dim = dim
         self.durable_every = 0.0
         self._flushed_at = time.monotonic()
         state = self._read_state()
-        if state is not None and state.get("format", 1) != FORMAT:
+        if state is not None and (
+            state.get("format", 1) != FORMAT or state.get("layout") != self.layout
+        ):
             state = None  # derived data: rebuilt from the catalog (vectors come from the cache)
         if state is not None and (state.get("model_id") != model_id or state.get("dim") != dim):
             raise ValueError(
@@ -143,7 +156,7 @@ class EdgeIndex:
             shard_path.mkdir(parents=True)
             self.shard = Q.EdgeShard.create(str(shard_path), self._config())
             self._create_field_indexes()
-            self._watermark = 0
+            self._watermark = self._durable = self._horizon = 0
             self._write_state()
         else:
             try:
@@ -155,12 +168,27 @@ class EdgeIndex:
                         "`verirag serve`?); stop it or go through its API"
                     ) from None
                 raise
-            self._watermark = int(state["watermark"])
-        self._durable = self._watermark
+            self._watermark = self._durable = int(state["watermark"])
+            self._horizon = int(state.get("horizon", 0))
 
     def _config(self) -> Any:
+        # On disk: memory-mapped, so the page cache holds what searches touch and the rest
+        # stays on disk. The int8 copy is what HNSW walks, so it stays in memory.
+        placement = Q.Memory.Cached if self.layout["on_disk"] else Q.Memory.Pinned
+        quantization = (
+            Q.ScalarQuantizationConfig(Q.ScalarType.Int8, quantile=0.99, memory=Q.Memory.Pinned)
+            if self.layout["quantization"] == "int8"
+            else None
+        )
+        vectors = Q.EdgeVectorParams(
+            size=self.dim,
+            distance=Q.Distance.Cosine,
+            memory=placement,
+            quantization_config=quantization,
+        )
         return Q.EdgeConfig(
-            vectors={"dense": Q.EdgeVectorParams(size=self.dim, distance=Q.Distance.Cosine)},
+            vectors={"dense": vectors},
+            payload_memory=placement,
             hnsw_config=Q.HnswIndexConfig(m=16, ef_construct=200, full_scan_threshold=10_000),
         )
 
@@ -203,10 +231,12 @@ class EdgeIndex:
     def _write_state(self) -> None:
         tmp = self.path / (_STATE_FILE + ".tmp")
         state = {
-            "watermark": self._watermark,
+            "watermark": self._durable,
+            "horizon": self._horizon,
             "model_id": self.model_id,
             "dim": self.dim,
             "format": FORMAT,
+            "layout": self.layout,
         }
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.path / _STATE_FILE)
@@ -275,6 +305,25 @@ class EdgeIndex:
             Q.UpdateOperation.set_payload_by_filter(flt, {"doc_access": list(doc_access)})
         )
 
+    @property
+    def horizon(self) -> int:
+        """Points closed at or before this commit are gone (:meth:`compact`)."""
+        return self._horizon
+
+    def compact(self, horizon: int) -> int:
+        """Delete the points closed at or before commit ``horizon``; returns how many. The
+        horizon is recorded first: a crash in between leaves points no query may read, never
+        a query at an older commit answered without them."""
+        if horizon <= self._horizon:
+            return 0
+        gone = Q.Filter(must=[Q.FieldCondition("valid_to", range=Q.RangeFloat(lte=horizon))])
+        count = int(self.shard.count(Q.CountRequest(filter=gone, exact=True)))
+        self._horizon = horizon
+        self._write_state()
+        if count:
+            self.shard.update(Q.UpdateOperation.delete_points_by_filter(gone))
+        return count
+
     def optimize(self) -> None:
         """Build HNSW segments (search is brute force until then)."""
         self.shard.optimize()
@@ -288,7 +337,14 @@ class EdgeIndex:
             limit=limit,
             query=Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense"),
             filter=_filter(scope),
-            params=Q.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact),
+            params=Q.SearchParams(
+                hnsw_ef=self.hnsw_ef,
+                exact=exact,
+                # Exact search is over the originals: the ground truth quantisation is held to.
+                quantization=Q.QuantizationSearchParams(
+                    ignore=exact, rescore=True, oversampling=OVERSAMPLING
+                ),
+            ),
             with_payload=_PAYLOAD_FIELDS,
         )
         return _hits(self.shard.query(request))

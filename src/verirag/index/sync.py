@@ -25,32 +25,39 @@ def sync(
     on_embed: EmbedProgress | None = None,
     batch: int = 256,
     optimize: bool = True,
+    horizon: int = 0,
 ) -> int:
     """Apply every catalog commit past the index's watermark; returns the chunks embedded.
     Safe to repeat: writes are idempotent, and the watermark moves only once everything up
-    to it is durable."""
+    to it is durable. Versions closed at or before commit ``horizon`` (the history kept,
+    ``history_days``) are compacted away, and not written when the index is rebuilt."""
     target = catalog.last_seq()
     since = index.watermark
     if target <= since:
+        index.compact(min(horizon, since))
         return 0
+    horizon = max(min(horizon, target), index.horizon)
     total = catalog.count_index_rows_since(since)
-    done = embedded = 0
+    done = embedded = seen = 0
     access = catalog.access_since(since)
     rows: list[IndexRow] = []
 
     def flush() -> None:
         nonlocal done, embedded
         embedded += _write(index, rows, embed)
-        done += len(rows)
+        done = seen
         rows.clear()
         if on_embed is not None:
             on_embed(done, total)
 
     for row in catalog.index_rows_since(since, {d: now for d, (now, _) in access.items()}):
+        seen += 1
+        if row.valid_to_seq is not None and row.valid_to_seq <= horizon:
+            continue  # outside the history kept: the catalog has it, the index need not
         rows.append(row)
         if len(rows) >= batch:
             flush()
-    if rows:
+    if rows or seen > done:
         flush()
     # Restricting a document restricts its older versions too (verirag.access).
     for doc_id, (now, then) in access.items():
@@ -59,6 +66,9 @@ def sync(
     for doc_id, version, valid_to in catalog.closed_since(since):
         index.close_version(doc_id, version, valid_to)
     index.set_watermark(target)
+    # After the switch: a search still in flight at an older commit finds the horizon moved
+    # and is refused (verirag.kb), never answered without the points it should see.
+    index.compact(horizon)
     if optimize and total >= OPTIMIZE_AFTER:
         index.optimize()
     return embedded

@@ -171,11 +171,12 @@ class Ingestor:
         among the sources (a mirror of a folder). Outcomes come in the order of the sources;
         each document is committed once it is parsed."""
         report = IngestReport()
-        state = self.catalog.current_state()
+        # A mirror needs every live document under its prefix; a batch, only its own.
+        asked = {source.doc_id for source in sources}.union(remove)
+        state = self.catalog.current_state(None if remove_missing is not None else asked)
         removals = [d for d in remove if d in state]
         if remove_missing is not None:
-            kept = {source.doc_id for source in sources}.union(remove)
-            removals += sorted(d for d in state if d.startswith(remove_missing) and d not in kept)
+            removals += sorted(d for d in state if d.startswith(remove_missing) and d not in asked)
         total = len(failures) + len(sources) + len(removals)
 
         def record(outcome: Outcome) -> None:

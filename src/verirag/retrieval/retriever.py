@@ -156,12 +156,13 @@ class Retriever:
         never treats a candidate just below one list's cut-off as that list's worst.
         (+0.005 nDCG@10 on SciFact train and +0.002 on NFCorpus dev, see docs/retrieval.md.)"""
         for stage in ("dense", "bm25"):
-            missing = {c.chunk_id for c in found.values() if stage not in c.scores}
+            missing = {
+                (c.doc_id, c.version, c.chunk_id) for c in found.values() if stage not in c.scores
+            }
             if not missing:
                 continue
-            narrowed = replace(scope, chunk_ids=sorted(missing))
-            # A chunk id is per document text, so a document repeating a passage has it twice.
-            limit = 2 * len(missing) + 8
+            narrowed = replace(scope, points=sorted(missing))
+            limit = len(missing)
             if stage == "dense":
                 hits = self.index.dense(vector, limit, narrowed, exact=True)
             else:

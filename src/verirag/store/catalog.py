@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    and_,
     bindparam,
     func,
+    or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -359,20 +360,27 @@ class Catalog:
     # -- reads --------------------------------------------------------------------------
 
     def current_state(self, doc_ids: Iterable[str] | None = None) -> dict[str, CurrentState]:
-        """Hash and settings of each live document's current version, in one query."""
+        """Hash and settings of each live document's current version (of ``doc_ids``, looked
+        up by key: a batch of a few files never reads every document's state)."""
         query = select(
             s.versions.c.doc_id,
             s.versions.c.content_hash,
             s.versions.c.access,
             s.versions.c.doc_metadata,
         ).where(s.versions.c.valid_to_seq.is_(None), s.versions.c.tombstone.is_(False))
-        wanted = None if doc_ids is None else set(doc_ids)
+        if doc_ids is None:
+            batches = [query]
+        else:
+            wanted = sorted(set(doc_ids))
+            batches = [
+                query.where(s.versions.c.doc_id.in_(wanted[start : start + 500]))
+                for start in range(0, len(wanted), 500)
+            ]
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = [row for batch in batches for row in conn.execute(batch)]
         return {
             r.doc_id: CurrentState(r.content_hash, list(r.access), dict(r.doc_metadata))
             for r in rows
-            if wanted is None or r.doc_id in wanted
         }
 
     def documents(
@@ -597,15 +605,20 @@ class Catalog:
         found: dict[tuple[str, int, int], ChunkDetail] = {}
         with self.engine.connect() as conn:
             # Exactly the wanted rows, by version_chunks' primary key: never every chunk of
-            # a long document's every version.
-            for start in range(0, len(wanted), 300):
+            # a long document's every version. One equality per key, OR-ed: SQLite scans the
+            # whole table for a row-value IN (94 ms a search at 300k chunks, benchmarks/scale.py)
+            # and seeks the primary key for this (0.7 ms).
+            for start in range(0, len(wanted), 100):
                 query = (
                     select(vc, c.c.text, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
                     .join(c, c.c.chunk_id == vc.c.chunk_id)
                     .join(v, (v.c.doc_id == vc.c.doc_id) & (v.c.version == vc.c.version))
                     .where(
-                        tuple_(vc.c.doc_id, vc.c.version, vc.c.ordinal).in_(
-                            wanted[start : start + 300]
+                        or_(
+                            *(
+                                and_(vc.c.doc_id == d, vc.c.version == n, vc.c.ordinal == o)
+                                for d, n, o in wanted[start : start + 100]
+                            )
                         )
                     )
                 )
@@ -614,6 +627,12 @@ class Catalog:
                         _stored_chunk(r), r.title, r.ingested_at, r.source_uri
                     )
         return found
+
+    def commit_time(self, seq: int) -> float:
+        """When commit ``seq`` was made (unix time; 0 if there is none)."""
+        query = select(s.commits.c.at).where(s.commits.c.seq == seq)
+        with self.engine.connect() as conn:
+            return float(conn.execute(query).scalar_one_or_none() or 0.0)
 
     def last_seq(self) -> int:
         with self.engine.connect() as conn:
