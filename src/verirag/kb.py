@@ -192,6 +192,7 @@ class KnowledgeBase:
         pending = 0  # chunks committed since the last publish
         before = 0  # chunks indexed by the earlier publishes of this batch
         this = 0  # chunks indexed by the publish running now
+        built = 0  # chunks of this batch indexed when the index was last built
 
         def embedding(done: int, total: int) -> None:
             nonlocal this
@@ -200,10 +201,15 @@ class KnowledgeBase:
                 on_embed(before + done, before + total)
 
         def publish() -> None:
-            nonlocal before, this
+            nonlocal before, this, built
             this = 0
             self.sync_index(embedding, optimize=False)
             before += this
+            # New points wait in a segment held in memory, searched by brute force, until a
+            # build: a long batch builds as it goes, so neither grows with the batch.
+            if self.optimize_bulk and before - built >= index_sync.OPTIMIZE_EVERY:
+                self.index.optimize()
+                built = before
 
         def progress(outcome: Outcome, done: int, total: int) -> None:
             nonlocal pending
@@ -231,7 +237,7 @@ class KnowledgeBase:
                 with self._writing:
                     if self._index is not None:
                         self._index.persist()
-        if self.optimize_bulk and before >= index_sync.OPTIMIZE_AFTER:
+        if self.optimize_bulk and before - built >= index_sync.OPTIMIZE_AFTER:
             self.index.optimize()
 
     def remove(self, doc_id: str) -> Outcome:

@@ -11,11 +11,12 @@ so no query ever sees a mix of two versions.
 from __future__ import annotations
 
 from verirag.index._base import OPEN, Filters, Hit, Index, IndexPoint, Scope, check_filters
-from verirag.index.sync import OPTIMIZE_AFTER, Embed, EmbedProgress, sync
+from verirag.index.sync import OPTIMIZE_AFTER, OPTIMIZE_EVERY, Embed, EmbedProgress, sync
 
 __all__ = [
     "OPEN",
     "OPTIMIZE_AFTER",
+    "OPTIMIZE_EVERY",
     "Embed",
     "EmbedProgress",
     "Filters",

@@ -15,6 +15,8 @@ Embed = Callable[[Sequence[str]], tuple[Vectors, int]]  # texts -> (vectors, how
 
 # A bulk load leaves segments worth merging; a few documents do not.
 OPTIMIZE_AFTER = 1000
+# ... and a long batch builds every this many chunks (segments of new points stay small).
+OPTIMIZE_EVERY = 50_000
 
 
 def sync(
@@ -38,15 +40,18 @@ def sync(
         return 0
     horizon = max(min(horizon, target), index.horizon)
     total = catalog.count_index_rows_since(since)
-    done = embedded = seen = 0
+    done = embedded = seen = built = 0
     access = catalog.access_since(since)
     rows: list[IndexRow] = []
 
     def flush() -> None:
-        nonlocal done, embedded
+        nonlocal done, embedded, built
         embedded += _write(index, rows, embed)
         done = seen
         rows.clear()
+        if optimize and done - built >= OPTIMIZE_EVERY:  # a rebuild: segments stay small
+            index.optimize()
+            built = done
         if on_embed is not None:
             on_embed(done, total)
 
