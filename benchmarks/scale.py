@@ -204,7 +204,7 @@ def grow(path: Path, base: Base, start_doc: int, size: int) -> dict[str, Any]:
             report = kb.ingest_texts(records, on_progress=advance)
             n += want
             chunks += sum(o.n_chunks for o in report.outcomes)
-            rss.append(rss_mb())
+            rss.append((rss_mb(), rss_mb("RssAnon")))
     kb.close()
     seconds = time.perf_counter() - started - embedder.seconds
     return {
@@ -214,7 +214,9 @@ def grow(path: Path, base: Base, start_doc: int, size: int) -> dict[str, Any]:
         "ingest_seconds": round(seconds, 1),
         "optimize_seconds": round(building, 1),
         "synthetic_embed_seconds": round(embedder.seconds, 1),
-        "builder_rss_mb_first_last_max": [round(rss[0]), round(rss[-1]), round(max(rss))]
+        # After each batch: (all, anonymous); file-backed pages are the page cache's.
+        "builder_rss_mb_first_last_max": [[round(m) for m in rss[i]] for i in (0, -1)]
+        + [[round(max(m[j] for m in rss)) for j in (0, 1)]]
         if rss
         else [],
     }

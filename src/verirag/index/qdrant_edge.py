@@ -178,11 +178,13 @@ class EdgeIndex:
             self._horizon = int(state.get("horizon", 0))
 
     def _config(self) -> Any:
-        # On disk: memory-mapped, so the page cache holds what searches touch and the rest
-        # stays on disk. The int8 copy is what HNSW walks, so it stays in memory.
-        placement = Q.Memory.Cached if self.layout["on_disk"] else Q.Memory.Pinned
+        # On disk: memory-mapped and read on demand, so the page cache holds what searches
+        # touch. Loading the vectors into memory instead (the int8 copy, or the originals
+        # pre-read) made a 1M-point shard open in 12-14 s instead of 2.2, for the same search
+        # latency once warm (benchmarks/scale.py, docs/scale.md).
+        placement = Q.Memory.Cold if self.layout["on_disk"] else Q.Memory.Pinned
         quantization = (
-            Q.ScalarQuantizationConfig(Q.ScalarType.Int8, quantile=0.99, memory=Q.Memory.Pinned)
+            Q.ScalarQuantizationConfig(Q.ScalarType.Int8, quantile=0.99, memory=placement)
             if self.layout["quantization"] == "int8"
             else None
         )
