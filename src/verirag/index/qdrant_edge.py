@@ -30,9 +30,9 @@ DEFAULT_HNSW_EF = 128
 # (benchmarks/scale.py, docs/scale.md).
 OVERSAMPLING = 2.0
 # HNSW build (benchmarks/scale.py, docs/scale.md): ef_construct 100 builds 100k points in 0.64x
-# the time of 200 at the same recall@10; a segment stops growing at about 200k vectors, so a
-# build never takes longer than one such segment, where one segment of everything was
-# rebuilt whole whenever it grew (300k chunks: 290 s a build).
+# the time of 200 at the same recall@10; a segment stops growing at about 150k points, so no
+# build is longer than one such segment's, where one segment of everything was rebuilt whole
+# whenever it grew (300k points: 290 s a build).
 EF_CONSTRUCT = 100
 MAX_SEGMENT_KB = 300_000
 # BM25 parameters measured on SciFact/NFCorpus train (see docs/retrieval.md).
@@ -180,7 +180,7 @@ class EdgeIndex:
     def _config(self) -> Any:
         # On disk: memory-mapped and read on demand, so the page cache holds what searches
         # touch. Loading the vectors into memory instead (the int8 copy, or the originals
-        # pre-read) made a 1M-point shard open in 12-14 s instead of 2.2, for the same search
+        # pre-read) made a 1M-point shard open in 11-14 s instead of 2.2, for the same search
         # latency once warm (benchmarks/scale.py, docs/scale.md).
         placement = Q.Memory.Cold if self.layout["on_disk"] else Q.Memory.Pinned
         quantization = (
