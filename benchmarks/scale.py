@@ -2,7 +2,8 @@
 and reindex, measured at growing sizes of one knowledge base.
 
     .venv/bin/python benchmarks/scale.py [--sizes 100000,300000,1000000] [--root DIR]
-                                         [--base-kb DIR] [--runs 3] [--queries 100]
+                                         [--base-kb DIR] [--runs 3] [--queries 100] [--keep]
+    .venv/bin/python benchmarks/scale.py --serve KB   # re-measure serving a kept checkpoint
 
 The knowledge base goes through the real ingest path (parse workers, catalog commits, the
 embedding cache, index sync and HNSW build); only the embedder is replaced, because embedding
@@ -97,7 +98,8 @@ class Base:
         db = sqlite3.connect(f"file:{kb_dir / 'catalog.db'}?mode=ro", uri=True)
         model_id = json.loads((kb_dir / "verirag.json").read_text()).get("embedder", "minilm")
         rows = db.execute(
-            "select vc.context, c.text from version_chunks vc join chunks c using (chunk_id)"
+            "select vc.context, substr(v.text, vc.char_start + 1, vc.char_end - vc.char_start) "
+            "from version_chunks vc join versions v using (doc_id, version)"
         ).fetchall()
         cache = dict(db.execute("select key, vector from embedding_cache").fetchall())
         models = {m for (m,) in db.execute("select distinct model from embedding_cache")}
@@ -337,7 +339,12 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="grow the knowledge base left in --root"
     )
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep a copy of each checkpoint as ROOT/kb-SIZE"
+    )
+    parser.add_argument(
+        "--serve", type=Path, metavar="KB", help="only measure serving the knowledge base at KB"
+    )
     args = parser.parse_args()
     if args.serve:
         print(json.dumps(serve(args.serve, args.base_kb, args.runs, args.queries, doc=7)))
@@ -364,6 +371,9 @@ def main() -> None:
         catalog = sum(disk_mb(p) for p in path.glob("catalog.db*"))
         row["catalog_bytes_per_chunk"] = round(catalog * 2**20 / row["chunks"])
         row["index_bytes_per_chunk"] = round(disk_mb(path / "index") * 2**20 / row["chunks"])
+        if args.keep and size != int(args.sizes.split(",")[-1]):
+            shutil.rmtree(args.root / f"kb-{size}", ignore_errors=True)
+            shutil.copytree(path, args.root / f"kb-{size}")
         if size <= args.reindex_up_to:
             row["reindex_s"] = reindex_seconds(path)
         rows.append(row)

@@ -215,4 +215,6 @@ def test_one_passage_twice_spaced_differently_passes_check(kb: KnowledgeBase, do
     chunks = kb.chunks("install.md")
     assert [c.section[1] for c in chunks] == ["Linux", "macOS"]
     assert chunks[0].chunk_id == chunks[1].chunk_id  # one identity: the normalised text
+    # Each place keeps its own text: a chunk's text is its span of the version's text.
+    assert "pip install" in chunks[0].text and "pip  install" in chunks[1].text
     assert kb.check() == []

@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 
 from verirag.access import may_read, not_found
-from verirag.chunking import Chunk
-from verirag.documents import chunk_key_text
+from verirag.chunking import Chunk, chunk_id
 from verirag.store import schema as s
 from verirag.store.db import Database, insert_ignore
 
@@ -146,6 +145,16 @@ class NewVersion:
 
 
 _VERSION_COLUMNS = [c for c in s.versions.c if c.name != "text"]
+# A chunk's text is the slice of its version's text (SQL counts characters from 1), stored
+# once: a copy per chunk doubled the catalog's text (docs/scale.md).
+_CHUNK_TEXT = func.substr(
+    s.versions.c.text,
+    s.version_chunks.c.char_start + 1,
+    s.version_chunks.c.char_end - s.version_chunks.c.char_start,
+).label("text")
+_OF_VERSION = (s.versions.c.doc_id == s.version_chunks.c.doc_id) & (
+    s.versions.c.version == s.version_chunks.c.version
+)
 
 # Statements with bound parameters compile once and are reused from SQLAlchemy's cache;
 # ``.values(**literals)`` would build a new cache key per document.
@@ -189,7 +198,7 @@ def _version(m: RowMapping | dict[str, Any], text: str | None = None) -> Version
 
 
 def _stored_chunk(r: Any) -> StoredChunk:
-    """A chunk from a ``version_chunks`` row joined with its ``chunks`` text."""
+    """A chunk from a ``version_chunks`` row with its text and token count."""
     return StoredChunk(
         r.chunk_id,
         r.doc_id,
@@ -257,7 +266,7 @@ class Catalog:
                 conn,
                 s.chunks,
                 [
-                    {"chunk_id": c.id, "doc_id": new.doc_id, "text": c.text, "n_tokens": c.n_tokens}
+                    {"chunk_id": c.id, "doc_id": new.doc_id, "n_tokens": c.n_tokens}
                     for c in new.chunks
                 ],
             )
@@ -500,8 +509,9 @@ class Catalog:
             self._readable_version(doc_id, version, groups)
         vc, c = s.version_chunks, s.chunks
         query = (
-            select(vc, c.c.text, c.c.n_tokens)
+            select(vc, _CHUNK_TEXT, c.c.n_tokens)
             .join(c, c.c.chunk_id == vc.c.chunk_id)
+            .join(s.versions, _OF_VERSION)
             .where(vc.c.doc_id == doc_id, vc.c.version == version)
             .order_by(vc.c.ordinal)
         )
@@ -538,7 +548,7 @@ class Catalog:
         (from :meth:`access_since`)."""
         if doc_access is None:
             doc_access = {doc_id: now for doc_id, (now, _) in self.access_since(seq).items()}
-        v, vc, c = s.versions, s.version_chunks, s.chunks
+        v, vc = s.versions, s.version_chunks
         query = (
             select(
                 v.c.doc_id,
@@ -550,10 +560,9 @@ class Catalog:
                 vc.c.ordinal,
                 vc.c.chunk_id,
                 vc.c.context,
-                c.c.text,
+                _CHUNK_TEXT,
             )
-            .join(vc, (vc.c.doc_id == v.c.doc_id) & (vc.c.version == v.c.version))
-            .join(c, c.c.chunk_id == vc.c.chunk_id)
+            .join(vc, _OF_VERSION)
             .where(v.c.seq > seq, v.c.tombstone.is_(False))
             .order_by(v.c.seq, vc.c.ordinal)
         )
@@ -610,9 +619,11 @@ class Catalog:
             # and seeks the primary key for this (0.7 ms).
             for start in range(0, len(wanted), 100):
                 query = (
-                    select(vc, c.c.text, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
+                    select(
+                        vc, _CHUNK_TEXT, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri
+                    )
                     .join(c, c.c.chunk_id == vc.c.chunk_id)
-                    .join(v, (v.c.doc_id == vc.c.doc_id) & (v.c.version == vc.c.version))
+                    .join(v, _OF_VERSION)
                     .where(
                         or_(
                             *(
@@ -657,10 +668,9 @@ class Catalog:
 
     def check(self) -> list[str]:
         """Integrity problems (empty when the catalog is whole): every version has all its
-        chunks, every chunk is the slice of its version's text, one current version. A chunk's
-        identity is its normalised text (whitespace folded), so the same passage at two places
-        of a document, spaced differently, is one chunk by design: a slice matches it when
-        their normalised texts are equal."""
+        chunks, every chunk's span of its version's text has that chunk's identity, one current
+        version. A chunk's identity is its normalised text (whitespace folded), so the same
+        passage at two places of a document, spaced differently, is one chunk by design."""
         problems: list[str] = []
         with self.engine.connect() as conn:
             docs = {r.doc_id: r for r in conn.execute(select(s.documents))}
@@ -674,7 +684,10 @@ class Catalog:
                     continue
                 members = conn.execute(
                     select(
-                        s.version_chunks.c.char_start, s.version_chunks.c.char_end, s.chunks.c.text
+                        s.version_chunks.c.char_start,
+                        s.version_chunks.c.char_end,
+                        s.version_chunks.c.chunk_id,
+                        s.chunks.c.chunk_id.label("stored"),
                     )
                     .join(
                         s.chunks, s.chunks.c.chunk_id == s.version_chunks.c.chunk_id, isouter=True
@@ -688,10 +701,14 @@ class Catalog:
                     problems.append(
                         f"{v.doc_id}@{v.version}: {len(members)} of {v.n_chunks} chunks"
                     )
+                length = len(v.text or "")
                 for m in members:
-                    if m.text is None or chunk_key_text(
-                        v.text[m.char_start : m.char_end]
-                    ) != chunk_key_text(m.text):
+                    if m.stored is None:
+                        problems.append(f"{v.doc_id}@{v.version}: chunk {m.chunk_id} is missing")
+                        break
+                    if not 0 <= m.char_start <= m.char_end <= length or m.chunk_id != chunk_id(
+                        v.doc_id, v.text[m.char_start : m.char_end]
+                    ):
                         problems.append(
                             f"{v.doc_id}@{v.version}: chunk text does not match its span"
                         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from verirag.errors import VeriragError
@@ -28,6 +28,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# What takes a catalog from the schema before each version to it, in SQL both engines run.
+_MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE chunks DROP COLUMN text"],
+}
+
+
 class Database:
     """One engine per database; tables made on first use, the schema version checked."""
 
@@ -43,9 +49,24 @@ class Database:
             if version is None:
                 conn.execute(s.meta.insert().values(key="schema_version", value=s.SCHEMA_VERSION))
             elif version != s.SCHEMA_VERSION:
-                raise CatalogError(
-                    f"catalog schema {version} is not {s.SCHEMA_VERSION}; migrate it"
-                )
+                self._migrate(conn, version)
+
+    @staticmethod
+    def _migrate(conn: Connection, version: Any) -> None:
+        """Bring an older schema to this one in the open transaction; refuse a newer one."""
+        if not isinstance(version, int) or not 1 <= version < s.SCHEMA_VERSION:
+            raise CatalogError(
+                f"catalog schema {version} is newer than this verirag's ({s.SCHEMA_VERSION}): "
+                "upgrade verirag to open it"
+            )
+        key = s.meta.c.key == "schema_version"
+        # Write first, so a second process opening the same catalog waits, then sees it done.
+        conn.execute(update(s.meta).where(key).values(value=s.meta.c.value))
+        version = conn.execute(select(s.meta.c.value).where(key)).scalar_one()
+        for step in range(version + 1, s.SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[step]:
+                conn.execute(text(statement))
+        conn.execute(update(s.meta).where(key).values(value=s.SCHEMA_VERSION))
 
     @classmethod
     def sqlite(cls, path: str | Path) -> Database:

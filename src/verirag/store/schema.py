@@ -23,7 +23,8 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+# 2: a chunk's text is no longer copied into ``chunks`` (it is its span of the version's text).
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -79,7 +80,6 @@ chunks = Table(
     metadata,
     Column("chunk_id", String(32), primary_key=True),
     Column("doc_id", String, ForeignKey("documents.doc_id"), nullable=False),
-    Column("text", Text, nullable=False),
     Column("n_tokens", Integer, nullable=False),
 )
 
