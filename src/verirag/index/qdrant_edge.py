@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,15 @@ def point_id(doc_id: str, version: int, chunk_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1  # 63 bits: a valid unsigned id
 
 
-def _filter(scope: Scope, *extra: Any) -> Any:
+def _filter(scope: Scope, *extra: Any, born: bool = False) -> Any:
+    """The engine's filter for ``scope``; ``born``: every point in the index was created at
+    or before ``scope.seq``, so the lower bound of the validity range is left out."""
     must: list[Any] = [
-        Q.FieldCondition("valid_from", range=Q.RangeFloat(lte=float(scope.seq))),
         Q.FieldCondition("valid_to", range=Q.RangeFloat(gt=float(scope.seq))),
         *extra,
     ]
+    if not born:
+        must.append(Q.FieldCondition("valid_from", range=Q.RangeFloat(lte=float(scope.seq))))
     if scope.groups is not None:
         # verirag.access: the version's own access and the document's current one.
         groups = list(scope.groups) or ["\x00"]
@@ -176,6 +179,20 @@ class EdgeIndex:
                 raise
             self._watermark = self._durable = int(state["watermark"])
             self._horizon = int(state.get("horizon", 0))
+            self._forget_unpublished()
+        # The newest commit any point was created by, raised before each write: a query at
+        # or after it needs no lower bound on validity (see :meth:`_query`).
+        self._newest_from = self._watermark
+
+    def _forget_unpublished(self) -> None:
+        """Delete points of commits after the durable watermark (written, then a crash before
+        it was recorded): the catalog replays those commits, and afterwards no point is newer
+        than the watermark unless a write is in flight."""
+        ahead = Q.Filter(
+            must=[Q.FieldCondition("valid_from", range=Q.RangeFloat(gt=float(self._watermark)))]
+        )
+        if self.shard.count(Q.CountRequest(filter=ahead, exact=True)):
+            self.shard.update(Q.UpdateOperation.delete_points_by_filter(ahead))
 
     def _config(self) -> Any:
         # On disk: memory-mapped and read on demand, so the page cache holds what searches
@@ -302,6 +319,7 @@ class EdgeIndex:
             )
             for p in points
         ]
+        self._newest_from = max(self._newest_from, *(p.valid_from for p in points))
         self.shard.update(Q.UpdateOperation.upsert_points(batch))
 
     def close_version(self, doc_id: str, version: int, valid_to: int) -> None:
@@ -347,21 +365,24 @@ class EdgeIndex:
     def dense(
         self, vector: npt.NDArray[np.float32], limit: int, scope: Scope, *, exact: bool = False
     ) -> list[Hit]:
-        request = Q.QueryRequest(
-            limit=limit,
-            query=Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense"),
-            filter=_filter(scope),
-            params=Q.SearchParams(
-                hnsw_ef=self.hnsw_ef,
-                exact=exact,
-                # Exact search is over the originals: the ground truth quantisation is held to.
-                quantization=Q.QuantizationSearchParams(
-                    ignore=exact, rescore=True, oversampling=OVERSAMPLING
+        query = Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense")
+        return self._query(
+            scope,
+            lambda flt: Q.QueryRequest(
+                limit=limit,
+                query=query,
+                filter=flt,
+                params=Q.SearchParams(
+                    hnsw_ef=self.hnsw_ef,
+                    exact=exact,
+                    # Exact search is over the originals: the ground truth quantisation is held to.
+                    quantization=Q.QuantizationSearchParams(
+                        ignore=exact, rescore=True, oversampling=OVERSAMPLING
+                    ),
                 ),
+                with_payload=_PAYLOAD_FIELDS,
             ),
-            with_payload=_PAYLOAD_FIELDS,
         )
-        return _hits(self.shard.query(request))
 
     def text(self, query: str, limit: int, scope: Scope) -> list[Hit]:
         """BM25, each query term weighted by how often the query says it (as Lucene and
@@ -381,13 +402,26 @@ class EdgeIndex:
         return ranked[:limit]
 
     def _text(self, query: str, limit: int, scope: Scope) -> list[Hit]:
-        request = Q.QueryRequest(
-            limit=limit,
-            query=Q.TextQuery("text", query, Q.Bm25Params(k=self.bm25[0], b=self.bm25[1])),
-            filter=_filter(scope),
-            with_payload=_PAYLOAD_FIELDS,
+        scored = Q.TextQuery("text", query, Q.Bm25Params(k=self.bm25[0], b=self.bm25[1]))
+        return self._query(
+            scope,
+            lambda flt: Q.QueryRequest(
+                limit=limit, query=scored, filter=flt, with_payload=_PAYLOAD_FIELDS
+            ),
         )
-        return _hits(self.shard.query(request))
+
+    def _query(self, scope: Scope, request: Callable[[Any], Any]) -> list[Hit]:
+        """Run ``request(filter)`` for ``scope``. Every point was created at or before the
+        watermark unless a write is in flight, so a query at the watermark leaves out the
+        validity range's lower bound (a dense search at 1M points: ms -> ms, docs/scale.md);
+        a write that began meanwhile may have added newer points, and the query is asked
+        again with the whole range."""
+        if scope.seq < self._newest_from:
+            return _hits(self.shard.query(request(_filter(scope))))
+        hits = self.shard.query(request(_filter(scope, born=True)))
+        if scope.seq < self._newest_from:
+            hits = self.shard.query(request(_filter(scope)))
+        return _hits(hits)
 
     def count(self, scope: Scope) -> int:
         return int(self.shard.count(Q.CountRequest(filter=_filter(scope), exact=True)))
