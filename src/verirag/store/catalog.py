@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -174,6 +175,30 @@ _POINT_DOCUMENT = (
         latest_version=bindparam("b_latest"),
     )
 )
+
+
+@functools.lru_cache(maxsize=100)
+def _details_query(n: int) -> Any:
+    """The chunk details of ``n`` keys, bound as ``d0, n0, o0, ...``: exactly the wanted rows,
+    by version_chunks' primary key, never every chunk of a long document's every version. One
+    equality per key, OR-ed: SQLite scans the whole table for a row-value IN (94 ms a search
+    at 300k chunks, benchmarks/scale.py) and seeks the primary key for this. Built once per
+    ``n``: building the expression took 4 ms a search, its execution 1."""
+    v, vc, c = s.versions, s.version_chunks, s.chunks
+    wanted = (
+        and_(
+            vc.c.doc_id == bindparam(f"d{i}"),
+            vc.c.version == bindparam(f"n{i}"),
+            vc.c.ordinal == bindparam(f"o{i}"),
+        )
+        for i in range(n)
+    )
+    return (
+        select(vc, _CHUNK_TEXT, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
+        .join(c, c.c.chunk_id == vc.c.chunk_id)
+        .join(v, _OF_VERSION)
+        .where(or_(*wanted))
+    )
 
 
 def _version(m: RowMapping | dict[str, Any], text: str | None = None) -> VersionInfo:
@@ -609,31 +634,18 @@ class Catalog:
         """Text, location and document title for (doc, version, ordinal) keys, in one query."""
         if not keys:
             return {}
-        v, vc, c = s.versions, s.version_chunks, s.chunks
         wanted = sorted(set(keys))
         found: dict[tuple[str, int, int], ChunkDetail] = {}
         with self.engine.connect() as conn:
-            # Exactly the wanted rows, by version_chunks' primary key: never every chunk of
-            # a long document's every version. One equality per key, OR-ed: SQLite scans the
-            # whole table for a row-value IN (94 ms a search at 300k chunks, benchmarks/scale.py)
-            # and seeks the primary key for this (0.7 ms).
             for start in range(0, len(wanted), 100):
-                query = (
-                    select(
-                        vc, _CHUNK_TEXT, c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri
-                    )
-                    .join(c, c.c.chunk_id == vc.c.chunk_id)
-                    .join(v, _OF_VERSION)
-                    .where(
-                        or_(
-                            *(
-                                and_(vc.c.doc_id == d, vc.c.version == n, vc.c.ordinal == o)
-                                for d, n, o in wanted[start : start + 100]
-                            )
-                        )
-                    )
-                )
-                for r in conn.execute(query):
+                some = wanted[start : start + 100]
+                query = _details_query(len(some))
+                params = {
+                    f"{name}{i}": value
+                    for i, key in enumerate(some)
+                    for name, value in zip("dno", key, strict=True)
+                }
+                for r in conn.execute(query, params):
                     found[(r.doc_id, r.version, r.ordinal)] = ChunkDetail(
                         _stored_chunk(r), r.title, r.ingested_at, r.source_uri
                     )
