@@ -1,0 +1,118 @@
+"""Two query-path changes of the scale work, each against its baseline in the same process, on
+a knowledge base kept by ``scale.py --keep`` (so a slow or busy machine moves both alike):
+
+    .venv/bin/python benchmarks/scale_ab.py /tmp/verirag-scale/kb-100000 [--runs 3]
+
+- chunk details of 10 random chunks: the statement prebuilt per key count (now) against the
+  same SQL built as an expression per call (before), alternated, 600 calls;
+- hybrid search (k=10, no re-rank) at the watermark: the validity range's lower bound left out
+  (now) against the whole range (before), alternated per query, ``--runs`` x 100 SciFact test
+  queries; the median time of each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import DATA, median, percentile
+from sqlalchemy import and_, func, or_, select
+
+from verirag import KnowledgeBase
+from verirag.evaluation import load_beir
+from verirag.retrieval import SearchOptions, Timings
+from verirag.store import schema as s
+
+NO_RERANK = SearchOptions(rerank=False)
+
+
+def details_built_per_call(kb: KnowledgeBase, keys: list[tuple[str, int, int]]) -> int:
+    """The statement of chunk_details before it was prebuilt: the same SQL, built per call."""
+    v, vc, c = s.versions, s.version_chunks, s.chunks
+    text = func.substr(v.c.text, vc.c.char_start + 1, vc.c.char_end - vc.c.char_start)
+    query = (
+        select(vc, text.label("text"), c.c.n_tokens, v.c.title, v.c.ingested_at, v.c.source_uri)
+        .join(c, c.c.chunk_id == vc.c.chunk_id)
+        .join(v, (v.c.doc_id == vc.c.doc_id) & (v.c.version == vc.c.version))
+        .where(
+            or_(
+                *(
+                    and_(vc.c.doc_id == d, vc.c.version == n, vc.c.ordinal == o)
+                    for d, n, o in sorted(set(keys))
+                )
+            )
+        )
+    )
+    with kb.catalog.engine.connect() as conn:
+        return len(conn.execute(query).all())
+
+
+def details(kb: KnowledgeBase, path: Path) -> dict[str, float]:
+    db = sqlite3.connect(f"file:{path / 'catalog.db'}?mode=ro", uri=True)
+    keys = db.execute("select doc_id, version, ordinal from version_chunks").fetchall()
+    db.close()
+    rng = random.Random(1)
+    times: dict[str, list[float]] = {"now": [], "before": []}
+    for i in range(600):
+        wanted = rng.sample(keys, 10)
+        arms: list[tuple[str, Any]] = [
+            ("now", kb.catalog.chunk_details),
+            ("before", lambda keys: details_built_per_call(kb, keys)),
+        ]
+        for name, call in arms if i % 2 else arms[::-1]:
+            start = time.perf_counter()
+            call(wanted)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {f"details_{k}_ms": round(median(v), 2) for k, v in times.items()}
+
+
+def lower_bound(kb: KnowledgeBase, runs: int) -> dict[str, Any]:
+    texts = list(load_beir(DATA / "beir_scifact", "test").queries.values())[:100]
+    for text in texts[:20]:  # warm-up
+        kb.search(text, k=10, options=NO_RERANK)
+    index: Any = kb.index
+    newest = index._newest_from  # benchmark only: above every scope, it forces the whole range
+    times: dict[str, list[float]] = {"now": [], "before": []}
+    stages: dict[str, dict[str, list[float]]] = {"now": {}, "before": {}}
+    for run in range(runs):
+        for text in texts:
+            for arm in ("now", "before") if run % 2 == 0 else ("before", "now"):
+                index._newest_from = newest if arm == "now" else 2**62
+                timings = Timings()
+                start = time.perf_counter()
+                ranked = kb.retrieve(
+                    text, k=10, scope=kb.scope(), options=NO_RERANK, timings=timings
+                )
+                kb.retriever.results(ranked)
+                times[arm].append((time.perf_counter() - start) * 1000)
+                for stage, seconds in timings.stages.items():
+                    stages[arm].setdefault(stage, []).append(seconds * 1000)
+    index._newest_from = newest
+    return {
+        f"search_{arm}": {
+            "p50_ms": round(median(times[arm]), 1),
+            "p95_ms": round(percentile(times[arm], 95), 1),
+            **{f"{k}_ms": round(median(v), 1) for k, v in stages[arm].items()},
+        }
+        for arm in times
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("kb", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    kb = KnowledgeBase(args.kb)
+    out = {**details(kb, args.kb), **lower_bound(kb, args.runs)}
+    kb.close()
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
