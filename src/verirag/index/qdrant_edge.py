@@ -413,9 +413,9 @@ class EdgeIndex:
     def _query(self, scope: Scope, request: Callable[[Any], Any]) -> list[Hit]:
         """Run ``request(filter)`` for ``scope``. Every point was created at or before the
         watermark unless a write is in flight, so a query at the watermark leaves out the
-        validity range's lower bound (a dense search at 1M points: ms -> ms, docs/scale.md);
-        a write that began meanwhile may have added newer points, and the query is asked
-        again with the whole range."""
+        validity range's lower bound (the range cost a dense search 8 ms at 1M points; this
+        bound 1.7 ms of 14.9 at 100k, docs/scale.md); a write that began meanwhile may have
+        added newer points, and the query is asked again with the whole range."""
         if scope.seq < self._newest_from:
             return _hits(self.shard.query(request(_filter(scope))))
         hits = self.shard.query(request(_filter(scope, born=True)))
