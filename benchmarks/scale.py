@@ -261,6 +261,7 @@ def serve(path: Path, base_kb: Path, runs: int, queries: int, doc: int) -> dict[
     kb.embedder  # noqa: B018  (the model load is not the knowledge base's open)
     loaded = time.perf_counter()
     out["rss_before_index_mb"] = round(rss_mb())  # Python, torch and the model
+    out["rss_anon_before_index_mb"] = round(rss_mb("RssAnon"))
     kb.index  # noqa: B018
     out["open_s"] = round(time.perf_counter() - loaded, 3)
     out["open_with_model_s"] = round(time.perf_counter() - start, 3)
