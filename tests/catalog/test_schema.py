@@ -19,6 +19,16 @@ def _columns(db: Path, table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"pragma table_info({table})")]
 
 
+def _indexes(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {
+            name for (name,) in conn.execute("select name from sqlite_master where type='index'")
+        }
+
+
+INDEXES = {"ix_versions_valid_to", "ix_commits_at"}
+
+
 def test_chunk_text_is_stored_once_as_the_version_text(tmp_path: Path) -> None:
     with KnowledgeBase(tmp_path / "kb") as kb:
         kb.ingest_texts([TextRecord("refunds.md", POLICY, format="md")])
@@ -29,6 +39,7 @@ def test_chunk_text_is_stored_once_as_the_version_text(tmp_path: Path) -> None:
         ]
         assert "Refunds within 30 days." in chunks[0].text
     assert "text" not in _columns(tmp_path / "kb" / "catalog.db", "chunks")
+    assert _indexes(tmp_path / "kb" / "catalog.db") >= INDEXES
 
 
 def test_a_schema_1_catalog_is_migrated_on_open(tmp_path: Path) -> None:
@@ -42,12 +53,15 @@ def test_a_schema_1_catalog_is_migrated_on_open(tmp_path: Path) -> None:
             "update chunks set text = ? where chunk_id = ?", [(t, c) for c, t in before]
         )
         conn.execute("update meta set value = '1' where key = 'schema_version'")
+        for name in INDEXES:
+            conn.execute(f"drop index {name}")
     with KnowledgeBase(tmp_path / "kb") as kb:
         assert [(c.chunk_id, c.text) for c in kb.chunks("refunds.md")] == before
         hits = kb.search("original card", k=1)
         assert hits and hits[0].doc_id == "refunds.md"
         assert kb.check() == []
     assert "text" not in _columns(db, "chunks")
+    assert _indexes(db) >= INDEXES
     with sqlite3.connect(db) as conn:
         found = conn.execute("select value from meta where key = 'schema_version'").fetchone()
     assert found is not None and int(found[0]) == schema.SCHEMA_VERSION

@@ -30,7 +30,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 # What takes a catalog from the schema before each version to it, in SQL both engines run.
 _MIGRATIONS: dict[int, list[str]] = {
-    2: ["ALTER TABLE chunks DROP COLUMN text"],
+    2: [
+        "ALTER TABLE chunks DROP COLUMN text",
+        "CREATE INDEX IF NOT EXISTS ix_versions_valid_to ON versions (valid_to_seq)",
+        "CREATE INDEX IF NOT EXISTS ix_commits_at ON commits (at)",
+    ],
 }
 
 
