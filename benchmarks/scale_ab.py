@@ -1,10 +1,13 @@
-"""Two query-path changes of the scale work, each against its baseline in the same process, on
-a knowledge base kept by ``scale.py --keep`` (so a slow or busy machine moves both alike):
+"""The scale work's changes to the catalog and the query path, each against its baseline in the
+same process, on a knowledge base kept by ``scale.py --keep`` (so a slow or busy machine moves
+both alike), and the time to migrate its catalog from schema 1:
 
     .venv/bin/python benchmarks/scale_ab.py /tmp/verirag-scale/kb-100000 [--runs 3]
 
 - chunk details of 10 random chunks: the statement prebuilt per key count (now) against the
   same SQL built as an expression per call (before), alternated, 600 calls;
+- migration: a copy of the catalog turned back into schema 1 (each chunk's text copied into
+  ``chunks``, the schema-2 indexes dropped), then opened: the time the migration takes;
 - the versions closed since a commit (each index sync asks): by the index on ``valid_to_seq``
   (now) against the same query on a copy of the catalog without that index (before), 20 calls;
 - hybrid search (k=10, no re-rank) at the watermark: the validity range's lower bound left out
@@ -76,6 +79,31 @@ def details(kb: KnowledgeBase, path: Path) -> dict[str, float]:
     return {f"details_{k}_ms": round(median(v), 2) for k, v in times.items()}
 
 
+def migration(path: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "catalog.db"
+        shutil.copy(path / "catalog.db", copy)
+        db = sqlite3.connect(copy)
+        db.execute("alter table chunks add column text text not null default ''")
+        db.execute(
+            "update chunks set text = (select substr(v.text, vc.char_start + 1, "
+            "vc.char_end - vc.char_start) from version_chunks vc join versions v "
+            "using (doc_id, version) where vc.chunk_id = chunks.chunk_id limit 1)"
+        )
+        for name in ("ix_versions_valid_to", "ix_commits_at"):
+            db.execute(f"drop index if exists {name}")
+        db.execute("update meta set value = '1' where key = 'schema_version'")
+        db.commit()
+        db.close()
+        megabytes = copy.stat().st_size / 2**20
+        start = time.perf_counter()
+        Catalog.open(copy).close()
+        return {
+            "migration_catalog_mb": round(megabytes),
+            "migration_s": round(time.perf_counter() - start, 2),
+        }
+
+
 def closed_since(path: Path) -> dict[str, float]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +169,7 @@ def main() -> None:
     parser.add_argument("kb", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    out = closed_since(args.kb)
+    out = {**migration(args.kb), **closed_since(args.kb)}
     kb = KnowledgeBase(args.kb)
     out |= {**details(kb, args.kb), **lower_bound(kb, args.runs)}
     kb.close()
