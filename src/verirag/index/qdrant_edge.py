@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +181,7 @@ class EdgeIndex:
             self._horizon = int(state.get("horizon", 0))
             self._forget_unpublished()
         # The newest commit any point was created by, raised before each write: a query at
-        # or after it needs no lower bound on validity (see :meth:`_query`).
+        # or after it needs no lower bound on validity (see :meth:`dense`).
         self._newest_from = self._watermark
 
     def _forget_unpublished(self) -> None:
@@ -365,10 +365,18 @@ class EdgeIndex:
     def dense(
         self, vector: npt.NDArray[np.float32], limit: int, scope: Scope, *, exact: bool = False
     ) -> list[Hit]:
+        """Every point was created at or before the watermark unless a write is in flight, so
+        an HNSW search at the watermark leaves out the validity range's lower bound (the range
+        cost a dense search 8 ms at 1M points; this bound about 2 ms of 14-16 at 100k,
+        docs/scale.md); if a write began meanwhile, its points may have been found, and the
+        search is asked again with the whole range. Exact searches keep the whole range."""
         query = Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense")
-        if exact:  # over a few named points (fusion's completion): the bound costs nothing
-            return _hits(self.shard.query(self._dense_request(query, limit, _filter(scope), True)))
-        return self._query(scope, lambda flt: self._dense_request(query, limit, flt, False))
+        if exact or scope.seq < self._newest_from:
+            return _hits(self.shard.query(self._dense_request(query, limit, _filter(scope), exact)))
+        hits = self.shard.query(self._dense_request(query, limit, _filter(scope, born=True), False))
+        if scope.seq < self._newest_from:
+            hits = self.shard.query(self._dense_request(query, limit, _filter(scope), False))
+        return _hits(hits)
 
     def _dense_request(self, query: Any, limit: int, flt: Any, exact: bool) -> Any:
         return Q.QueryRequest(
@@ -413,20 +421,6 @@ class EdgeIndex:
             with_payload=_PAYLOAD_FIELDS,
         )
         return _hits(self.shard.query(request))
-
-    def _query(self, scope: Scope, request: Callable[[Any], Any]) -> list[Hit]:
-        """Run ``request(filter)`` for ``scope`` (an HNSW search). Every point was created at
-        or before the watermark unless a write is in flight, so a query at the watermark
-        leaves out the validity range's lower bound (the range cost a dense search 8 ms at 1M
-        points; this bound about 2 ms of 14-16 at 100k, docs/scale.md); a write that began
-        meanwhile may have added newer points, and the query is asked again with the whole
-        range."""
-        if scope.seq < self._newest_from:
-            return _hits(self.shard.query(request(_filter(scope))))
-        hits = self.shard.query(request(_filter(scope, born=True)))
-        if scope.seq < self._newest_from:
-            hits = self.shard.query(request(_filter(scope)))
-        return _hits(hits)
 
     def count(self, scope: Scope) -> int:
         return int(self.shard.count(Q.CountRequest(filter=_filter(scope), exact=True)))

@@ -76,7 +76,8 @@ versions = Table(
     Column("text", Text, nullable=True),
     Column("n_chunks", Integer, nullable=False),
     # Each index sync: the versions closed since the index's watermark, not every older one
-    # (34 ms a sync at 100k chunks, scanning versions by seq; 0.7 ms by this).
+    # (25.8 ms a sync at 100k chunks, scanning versions by seq; 0.59 ms by this,
+    # benchmarks/scale_ab.py).
     Index("ix_versions_valid_to", "valid_to_seq"),
 )
 
