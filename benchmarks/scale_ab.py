@@ -3,6 +3,7 @@ same process, on a knowledge base kept by ``scale.py --keep`` (so a slow or busy
 both alike), and the time to migrate its catalog from schema 1:
 
     .venv/bin/python benchmarks/scale_ab.py /tmp/verirag-scale/kb-100000 [--runs 3]
+                                            [--only-this-round]
 
 - chunk details of 10 random chunks: the statement prebuilt per key count (now) against the
   same SQL built as an expression per call (before), alternated, 600 calls;
@@ -12,7 +13,9 @@ both alike), and the time to migrate its catalog from schema 1:
   (now) against the same query on a copy of the catalog without that index (before), 20 calls;
 - hybrid search (k=10, no re-rank) at the watermark: the validity range's lower bound left out
   (now) against the whole range (before), both asked for each query, each first for half of
-  them, ``--runs`` x 100 SciFact test queries; the median time of each stage.
+  them, ``--runs`` x 100 SciFact test queries; the median time of each stage;
+- hybrid search with the dense candidate list (200) rescored once by the originals (now) or
+  twice over (before), the same way.
 """
 
 from __future__ import annotations
@@ -24,15 +27,18 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from _common import DATA, median, percentile
 from sqlalchemy import and_, func, or_, select
 
+import verirag.index.qdrant_edge as edge
 from verirag import KnowledgeBase
 from verirag.evaluation import load_beir
-from verirag.retrieval import SearchOptions, Timings
+from verirag.index.qdrant_edge import RESCORED
+from verirag.retrieval import Retriever, SearchOptions, Timings
 from verirag.store import Catalog
 from verirag.store import schema as s
 
@@ -131,47 +137,93 @@ def closed_since(path: Path) -> dict[str, float]:
     return out
 
 
-def lower_bound(kb: KnowledgeBase, runs: int) -> dict[str, Any]:
+def search_ab(kb: KnowledgeBase, runs: int, arms: dict[str, Callable[[], Retriever]]) -> Any:
+    """Hybrid search (k=10, no re-rank) at the watermark with each arm, its setup called before
+    each of its queries; every query asked of every arm, in an order that rotates (the first
+    finds the caches coldest); the median time of each stage."""
     texts = list(load_beir(DATA / "beir_scifact", "test").queries.values())[:100]
     for text in texts[:20]:  # warm-up
         kb.search(text, k=10, options=NO_RERANK)
-    index: Any = kb.index
-    newest = index._newest_from  # benchmark only: above every scope, it forces the whole range
-    times: dict[str, list[float]] = {"now": [], "before": []}
-    stages: dict[str, dict[str, list[float]]] = {"now": {}, "before": {}}
+    names = list(arms)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name in names}
     for run in range(runs):
         for i, text in enumerate(texts):
-            # Each arm goes first for half the queries: the second finds the caches warm.
-            for arm in ("now", "before") if (run + i) % 2 == 0 else ("before", "now"):
-                index._newest_from = newest if arm == "now" else 2**62
+            turn = (run + i) % len(names)
+            for name in names[turn:] + names[:turn]:
+                retriever = arms[name]()
                 timings = Timings()
                 start = time.perf_counter()
-                ranked = kb.retrieve(
-                    text, k=10, scope=kb.scope(), options=NO_RERANK, timings=timings
+                ranked = retriever.search(
+                    text, kb.scope(), k=10, options=NO_RERANK, timings=timings
                 )
-                kb.retriever.results(ranked)
-                times[arm].append((time.perf_counter() - start) * 1000)
+                retriever.results(ranked)
+                times[name].append((time.perf_counter() - start) * 1000)
                 for stage, seconds in timings.stages.items():
-                    stages[arm].setdefault(stage, []).append(seconds * 1000)
-    index._newest_from = newest
+                    stages[name].setdefault(stage, []).append(seconds * 1000)
     return {
-        f"search_{arm}": {
-            "p50_ms": round(median(times[arm]), 1),
-            "p95_ms": round(percentile(times[arm], 95), 1),
-            **{f"{k}_ms": round(median(v), 1) for k, v in stages[arm].items()},
+        f"search_{name}": {
+            "p50_ms": round(median(times[name]), 1),
+            "p95_ms": round(percentile(times[name], 95), 1),
+            **{f"{k}_ms": round(median(v), 1) for k, v in stages[name].items()},
         }
-        for arm in times
+        for name in names
     }
+
+
+def lower_bound(kb: KnowledgeBase, runs: int) -> Any:
+    """The validity range's lower bound left out at the watermark (now) or not (before)."""
+    index: Any = kb.index
+    newest = index._newest_from  # benchmark only: above every scope, it forces the whole range
+
+    def arm(newest_from: int) -> Callable[[], Retriever]:
+        def setup() -> Retriever:
+            index._newest_from = newest_from
+            return kb.retriever
+
+        return setup
+
+    try:
+        return search_ab(kb, runs, {"now": arm(newest), "before": arm(2**62)})
+    finally:
+        index._newest_from = newest
+
+
+def this_round(kb: KnowledgeBase, runs: int) -> Any:
+    """A fusion candidate list rescored once (now) or twice over (before)."""
+
+    def arm(rescored: int) -> Callable[[], Retriever]:
+        def setup() -> Retriever:
+            edge.RESCORED = rescored  # benchmark only: 10**9 rescores every list twice over
+            return kb.retriever
+
+        return setup
+
+    try:
+        return {
+            f"rescoring_{name}": value
+            for name, value in search_ab(
+                kb, runs, {"now": arm(RESCORED), "before": arm(10**9)}
+            ).items()
+        }
+    finally:
+        edge.RESCORED = RESCORED
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("kb", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--only-this-round", action="store_true", help="only the latest change (rescoring)"
+    )
     args = parser.parse_args()
-    out = {**migration(args.kb), **closed_since(args.kb)}
+    out = {} if args.only_this_round else {**migration(args.kb), **closed_since(args.kb)}
     kb = KnowledgeBase(args.kb)
-    out |= {**details(kb, args.kb), **lower_bound(kb, args.runs)}
+    if args.only_this_round:
+        out = this_round(kb, args.runs)
+    else:
+        out |= {**details(kb, args.kb), **lower_bound(kb, args.runs), **this_round(kb, args.runs)}
     kb.close()
     print(json.dumps(out, indent=2))
 
