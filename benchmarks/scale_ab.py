@@ -14,8 +14,8 @@ both alike), and the time to migrate its catalog from schema 1:
 - hybrid search (k=10, no re-rank) at the watermark: the validity range's lower bound left out
   (now) against the whole range (before), both asked for each query, each first for half of
   them, ``--runs`` x 100 SciFact test queries; the median time of each stage;
-- hybrid search with the dense candidate list (200) rescored once by the originals (now) or
-  twice over (before), the same way.
+- hybrid search with the dense candidate list (200) rescored once by the originals
+  (``rescored_once``) or twice over (``rescored_twice``), the same way.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ from sqlalchemy import and_, func, or_, select
 import verirag.index.qdrant_edge as edge
 from verirag import KnowledgeBase
 from verirag.evaluation import load_beir
-from verirag.index.qdrant_edge import RESCORED
-from verirag.retrieval import Retriever, SearchOptions, Timings
+from verirag.retrieval import SearchOptions, Timings
 from verirag.store import Catalog
 from verirag.store import schema as s
 
@@ -137,9 +136,9 @@ def closed_since(path: Path) -> dict[str, float]:
     return out
 
 
-def search_ab(kb: KnowledgeBase, runs: int, arms: dict[str, Callable[[], Retriever]]) -> Any:
-    """Hybrid search (k=10, no re-rank) at the watermark with each arm, its setup called before
-    each of its queries; every query asked of every arm, in an order that rotates (the first
+def search_ab(kb: KnowledgeBase, runs: int, arms: dict[str, Callable[[], None]]) -> Any:
+    """Hybrid search (k=10, no re-rank) at the watermark in each arm, its setup called before
+    each of its queries; every query asked in every arm, in an order that rotates (the first
     finds the caches coldest); the median time of each stage."""
     texts = list(load_beir(DATA / "beir_scifact", "test").queries.values())[:100]
     for text in texts[:20]:  # warm-up
@@ -151,13 +150,13 @@ def search_ab(kb: KnowledgeBase, runs: int, arms: dict[str, Callable[[], Retriev
         for i, text in enumerate(texts):
             turn = (run + i) % len(names)
             for name in names[turn:] + names[:turn]:
-                retriever = arms[name]()
+                arms[name]()
                 timings = Timings()
                 start = time.perf_counter()
-                ranked = retriever.search(
-                    text, kb.scope(), k=10, options=NO_RERANK, timings=timings
+                ranked = kb.retrieve(
+                    text, k=10, scope=kb.scope(), options=NO_RERANK, timings=timings
                 )
-                retriever.results(ranked)
+                kb.retriever.results(ranked)
                 times[name].append((time.perf_counter() - start) * 1000)
                 for stage, seconds in timings.stages.items():
                     stages[name].setdefault(stage, []).append(seconds * 1000)
@@ -176,12 +175,8 @@ def lower_bound(kb: KnowledgeBase, runs: int) -> Any:
     index: Any = kb.index
     newest = index._newest_from  # benchmark only: above every scope, it forces the whole range
 
-    def arm(newest_from: int) -> Callable[[], Retriever]:
-        def setup() -> Retriever:
-            index._newest_from = newest_from
-            return kb.retriever
-
-        return setup
+    def arm(newest_from: int) -> Callable[[], None]:
+        return lambda: setattr(index, "_newest_from", newest_from)
 
     try:
         return search_ab(kb, runs, {"now": arm(newest), "before": arm(2**62)})
@@ -189,25 +184,18 @@ def lower_bound(kb: KnowledgeBase, runs: int) -> Any:
         index._newest_from = newest
 
 
-def this_round(kb: KnowledgeBase, runs: int) -> Any:
+def rescoring(kb: KnowledgeBase, runs: int) -> Any:
     """A fusion candidate list rescored once (now) or twice over (before)."""
+    rescored = edge.RESCORED
 
-    def arm(rescored: int) -> Callable[[], Retriever]:
-        def setup() -> Retriever:
-            edge.RESCORED = rescored  # benchmark only: 10**9 rescores every list twice over
-            return kb.retriever
-
-        return setup
+    def arm(value: int) -> Callable[[], None]:
+        # benchmark only: 10**9 rescores every list twice over
+        return lambda: setattr(edge, "RESCORED", value)
 
     try:
-        return {
-            f"rescoring_{name}": value
-            for name, value in search_ab(
-                kb, runs, {"now": arm(RESCORED), "before": arm(10**9)}
-            ).items()
-        }
+        return search_ab(kb, runs, {"rescored_once": arm(rescored), "rescored_twice": arm(10**9)})
     finally:
-        edge.RESCORED = RESCORED
+        edge.RESCORED = rescored
 
 
 def main() -> None:
@@ -220,10 +208,9 @@ def main() -> None:
     args = parser.parse_args()
     out = {} if args.only_this_round else {**migration(args.kb), **closed_since(args.kb)}
     kb = KnowledgeBase(args.kb)
-    if args.only_this_round:
-        out = this_round(kb, args.runs)
-    else:
-        out |= {**details(kb, args.kb), **lower_bound(kb, args.runs), **this_round(kb, args.runs)}
+    if not args.only_this_round:
+        out |= {**details(kb, args.kb), **lower_bound(kb, args.runs)}
+    out |= rescoring(kb, args.runs)
     kb.close()
     print(json.dumps(out, indent=2))
 
