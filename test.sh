@@ -15,7 +15,7 @@ if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,train,llm,server,report]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,train,llm,server,report,cluster]"
 .venv/bin/ruff check src tests scripts benchmarks fuzz
 .venv/bin/ruff format --check src tests scripts benchmarks fuzz
 .venv/bin/mypy

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from verirag import KnowledgeBase
+from tests import postgres
+from verirag import Config, KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample"
@@ -30,6 +31,41 @@ def run_verirag(kb_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
     with KnowledgeBase(tmp_path / "kb") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 for this test run (its URL without a database)."""
+    started = postgres.server()
+    try:
+        base = started.__enter__()
+    except postgres.Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield base
+    finally:
+        started.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A new, empty database on the test run's PostgreSQL server."""
+    return postgres.new_database(postgres_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest) -> str | None:
+    """Each catalog database: SQLite in the knowledge base's directory (``None``), and a new
+    database on the test run's PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    return postgres.new_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def config(catalog_url: str | None) -> Config:
+    """The default settings, with the catalog on each database in turn."""
+    return Config(catalog=catalog_url)
 
 
 @pytest.fixture

@@ -47,6 +47,17 @@ class Config(BaseModel):
         32, ge=0, description="tokens repeated between pieces of a split block"
     )
     embedder: str = Field("minilm", description="minilm | st:NAME_OR_PATH | openai:MODEL@URL")
+    catalog: str | None = Field(
+        None,
+        description="the catalog's database: none for catalog.db in the directory (SQLite), or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (the cluster profile, docs/deploy.md)",
+    )
+    index: str | None = Field(
+        None,
+        description="the index: none for the embedded one in the directory (Qdrant Edge), "
+        "qdrant://HOST:PORT/COLLECTION[?shards=N&replicas=N&write_consistency=N] for a Qdrant "
+        "server or cluster, or qdrant+local:PATH (qdrant-client's local mode, one process)",
+    )
     max_file_mb: int = Field(200, ge=1, description="larger files are reported and skipped")
     parse_timeout_s: float = Field(
         60.0, gt=0, description="a file that takes longer to parse and chunk is skipped"

@@ -52,11 +52,13 @@ from verirag.retrieval import (
     load_reranker,
 )
 from verirag.store import (
+    Database,
     DocumentInfo,
     Store,
     StoredChunk,
     VersionInfo,
     as_timestamp,
+    sqlite_url,
 )
 from verirag.text import unified_diff
 from verirag.trace import audit_record, price
@@ -112,7 +114,7 @@ class KnowledgeBase:
         reranker: Reranker | None,
     ) -> None:
         self.config = Config.reconcile(self.path, config)
-        self.store = Store.open(self.path / CATALOG_FILE)
+        self.store = Store(Database(self.config.catalog or sqlite_url(self.path / CATALOG_FILE)))
         for leftover in (".next", ".old"):  # a reindex stopped before its switch
             shutil.rmtree(self.path / f"{INDEX_DIR}{leftover}", ignore_errors=True)
         self.catalog = self.store.catalog
@@ -305,7 +307,7 @@ class KnowledgeBase:
 
     def _open_index(self, path: Path) -> Index:
         return open_index(
-            str(path),
+            self.config.index or str(path),
             self.embedder.dim,
             self.embedder.model_id,
             quantization=self.config.quantization == "int8",
@@ -346,6 +348,11 @@ class KnowledgeBase:
         which waits for those in flight (milliseconds)."""
         if not self._own_index:
             raise InvalidInput("an index passed in is rebuilt by whoever made it")
+        if self.config.index is not None:
+            raise InvalidInput(
+                f"reindex rebuilds the embedded index; a Qdrant collection ({self.config.index}) "
+                "is rebuilt from the catalog on the next open once the collection is dropped"
+            )
         live, fresh, old = (self.path / f"{INDEX_DIR}{end}" for end in ("", ".next", ".old"))
         with self._writing:
             shutil.rmtree(fresh, ignore_errors=True)

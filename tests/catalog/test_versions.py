@@ -148,12 +148,12 @@ def test_ingest_texts_with_titles(kb: KnowledgeBase) -> None:
     assert kb.ingest_texts(records).counts()[Status.UNCHANGED] == 3
 
 
-def test_remove_and_reopen(tmp_path: Path, docs: Path) -> None:
+def test_remove_and_reopen(tmp_path: Path, docs: Path, config: Config) -> None:
     write(docs, "a.md", "# A\n\nAlpha.\n")
-    with KnowledgeBase(tmp_path / "kb") as kb:
+    with KnowledgeBase(tmp_path / "kb", config=config) as kb:
         kb.ingest(docs)
         assert kb.remove("a.md").status is Status.REMOVED
-    with KnowledgeBase(tmp_path / "kb") as kb:
+    with KnowledgeBase(tmp_path / "kb", config=config) as kb:
         assert kb.documents() == []
         assert [v.tombstone for v in kb.history("a.md")] == [False, True]
 
@@ -178,10 +178,11 @@ def test_sync_refuses_a_file_path(kb: KnowledgeBase, docs: Path) -> None:
     assert len(kb.documents()) == 2
 
 
-def test_files_over_the_size_limit_are_skipped(tmp_path: Path, docs: Path) -> None:
+def test_files_over_the_size_limit_are_skipped(tmp_path: Path, docs: Path, config: Config) -> None:
     write(docs, "big.txt", "word " * 300_000)  # 1.5 MB
     write(docs, "small.txt", "A small file.")
-    with KnowledgeBase(tmp_path / "kb", config=Config(max_file_mb=1)) as kb:
+    limited = config.model_copy(update={"max_file_mb": 1})
+    with KnowledgeBase(tmp_path / "kb", config=limited) as kb:
         report = kb.ingest(docs)
     assert report["big.txt"].status is Status.SKIPPED
     assert report["big.txt"].reason == "file too large (2 MB; the limit is 1 MB)"

@@ -63,9 +63,15 @@ class Parser(Protocol):
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
 
+def _no_nul(text: str) -> str:
+    """NUL as the replacement character: PostgreSQL's text cannot hold it (past the first 8 KB
+    a text file with one is still read as text)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def clean_prose(text: str) -> str:
     """NFC, single spaces, no blank lines: the form prose blocks are stored in."""
-    text = unicodedata.normalize("NFC", text)
+    text = _no_nul(unicodedata.normalize("NFC", text))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -100,7 +106,7 @@ def join_lines(left: str, right: str, known: AbstractSet[str]) -> str:
 
 def clean_code(text: str) -> str:
     """NFC and no trailing spaces; indentation and inner blank lines are kept."""
-    text = unicodedata.normalize("NFC", text)
+    text = _no_nul(unicodedata.normalize("NFC", text))
     lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[0]:
         lines.pop(0)
@@ -232,7 +238,9 @@ class TextBuilder:
     def build(self, title: str, fmt: str, metadata: dict[str, Any] | None = None) -> ParsedDocument:
         if not self.blocks:
             raise ParseError("no text content")
-        return ParsedDocument("".join(self._parts), self.blocks, title, fmt, metadata or {})
+        return ParsedDocument(
+            "".join(self._parts), self.blocks, _no_nul(title), fmt, metadata or {}
+        )
 
 
 class Sections:

@@ -18,7 +18,7 @@ from verirag.store.catalog import (
     VersionInfo,
     as_timestamp,
 )
-from verirag.store.db import CatalogError, Database
+from verirag.store.db import CatalogError, Database, WriterBusy, redact, sqlite_url
 from verirag.store.keys import KeyInfo, KeyStore
 from verirag.store.runs import EvalRuns, StoredRun
 from verirag.store.vectors import VectorCache
@@ -64,6 +64,9 @@ __all__ = [
     "StoredRun",
     "VectorCache",
     "VersionInfo",
+    "WriterBusy",
     "as_timestamp",
+    "redact",
+    "sqlite_url",
     "write_jsonl",
 ]

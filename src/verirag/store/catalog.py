@@ -161,6 +161,7 @@ _OF_VERSION = (s.versions.c.doc_id == s.version_chunks.c.doc_id) & (
 # ``.values(**literals)`` would build a new cache key per document.
 _GET_DOCUMENT = select(s.documents).where(s.documents.c.doc_id == bindparam("b_doc"))
 _NEW_COMMIT = s.commits.insert().returning(s.commits.c.seq)
+_NEXT_SEQ = select(func.coalesce(func.max(s.commits.c.seq), 0) + 1)
 _CLOSE_OPEN_VERSION = (
     update(s.versions)
     .where(s.versions.c.doc_id == bindparam("b_doc"), s.versions.c.valid_to_seq.is_(None))
@@ -263,6 +264,7 @@ class Catalog:
         """Store a new version of a document and make it current, atomically."""
         now = time.time()
         with self.engine.begin() as conn:
+            self.db.serialise_commits(conn)
             doc = conn.execute(_GET_DOCUMENT, {"b_doc": new.doc_id}).first()
             action = "changed" if doc is not None and doc.current_version is not None else "new"
             version = 1 if doc is None else doc.latest_version + 1
@@ -322,6 +324,7 @@ class Catalog:
         """Tombstone a document: it leaves the live set; its history stays. None if not live."""
         now = time.time()
         with self.engine.begin() as conn:
+            self.db.serialise_commits(conn)
             doc = conn.execute(_GET_DOCUMENT, {"b_doc": doc_id}).first()
             if doc is None or doc.current_version is None:
                 return None
@@ -352,8 +355,8 @@ class Catalog:
             conn.execute(s.versions.insert(), {**row, "text": None})
         return _version(row)
 
-    @staticmethod
     def _advance(
+        self,
         conn: Connection,
         doc_id: str,
         action: str,
@@ -363,10 +366,14 @@ class Catalog:
         *,
         created: bool,
     ) -> int:
-        """Record a commit, close the open version, point the document at the new one."""
-        seq = int(
-            conn.execute(_NEW_COMMIT, {"at": at, "doc_id": doc_id, "action": action}).scalar_one()
-        )
+        """Record a commit, close the open version, point the document at the new one. The
+        commit's number is the last one's plus one: commits are serialised (SQLite's one
+        writer, PostgreSQL's commit lock), so numbers are gap-free in commit order, where a
+        database sequence leaves a gap for every rolled-back transaction."""
+        commit = {"at": at, "doc_id": doc_id, "action": action}
+        if self.db.postgres:
+            commit["seq"] = conn.execute(_NEXT_SEQ).scalar_one()
+        seq = int(conn.execute(_NEW_COMMIT, commit).scalar_one())
         if created:
             conn.execute(
                 s.documents.insert(),

@@ -1,20 +1,64 @@
 """The database a knowledge base keeps (SQLite by default, PostgreSQL by URL): the engine,
-its connection settings and the schema version. Only ``verirag.store`` writes its tables."""
+its connection settings and the schema version. Only ``verirag.store`` writes its tables.
+
+On PostgreSQL several processes share one catalog: commits are serialised by a transaction-level
+advisory lock (:meth:`Database.serialise_commits`), so sequence numbers are gap-free in commit
+order, and the index writer of a knowledge base holds a session-level one
+(:meth:`Database.writer_lock`)."""
 
 from __future__ import annotations
 
+import contextlib
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from verirag.errors import VeriragError
 from verirag.store import schema as s
 
 
 class CatalogError(VeriragError):
-    """The database cannot be used as it is (a schema from another verirag)."""
+    """The database cannot be used as it is (a schema from another verirag, a server that
+    cannot be reached)."""
+
+
+class WriterBusy(VeriragError):
+    """Another process is the index writer of this knowledge base."""
+
+
+def _lock_key(name: str) -> int:
+    """A stable 63-bit advisory-lock key for ``name``."""
+    return zlib.crc32(f"verirag:{name}".encode()) | (0x7E5A << 32)
+
+
+_COMMIT_LOCK = _lock_key("commits")
+_SCHEMA_LOCK = _lock_key("schema")
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path)}"
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a catalog URL: ``postgresql://`` is driven by psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,10 +87,27 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
+        sqlalchemy_url = engine_url(url)
+        # A connection the server dropped (a restart, a failover) is replaced, not used.
+        remote = {"pool_pre_ping": True} if sqlalchemy_url.startswith("postgresql") else {}
+        self.engine: Engine = create_engine(sqlalchemy_url, **remote)
+        self.postgres = self.engine.dialect.name == "postgresql"
+        if not self.postgres:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        s.metadata.create_all(self.engine)
+        try:
+            self._prepare()
+        except OperationalError as exc:
+            self.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise CatalogError(f"cannot open the catalog {redact(url)}: {reason}") from None
+
+    def _prepare(self) -> None:
+        """Make the tables on first use and check (or migrate) the schema version; on
+        PostgreSQL under a lock, so processes starting together do it once."""
+        with self.engine.begin() as conn:
+            if self.postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+            s.metadata.create_all(conn)
         with self.engine.begin() as conn:
             found = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version"))
             version = found.scalar_one_or_none()
@@ -75,7 +136,34 @@ class Database:
     @classmethod
     def sqlite(cls, path: str | Path) -> Database:
         """The SQLite file at ``path``."""
-        return cls(f"sqlite:///{Path(path)}")
+        return cls(sqlite_url(path))
+
+    def serialise_commits(self, conn: Connection) -> None:
+        """Hold back every other process's catalog commit until ``conn``'s transaction ends
+        (SQLite's single writer does this on its own)."""
+        if self.postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _COMMIT_LOCK})
+
+    @contextlib.contextmanager
+    def writer_lock(self, name: str) -> Iterator[None]:
+        """Be the only process that holds ``name`` (the index writer of a knowledge base)
+        while the block runs, or raise :class:`WriterBusy`. Held by a connection of its own:
+        a killed holder's lock goes with its connection. A no-op on SQLite, whose knowledge
+        base one process owns (:class:`verirag.owner.OwnerLock`)."""
+        if not self.postgres:
+            yield
+            return
+        key = _lock_key(f"writer:{name}")
+        with self.engine.connect() as conn:
+            taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            conn.commit()
+            if not taken:
+                raise WriterBusy(f"another process is the index writer of {name}")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
 
     def close(self) -> None:
         self.engine.dispose()
