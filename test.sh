@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Set up .venv with the dev, train, llm, server and report extras and run every check: ruff, mypy (strict on src/),
-# a bounded fuzz run of the parsers, pytest. torch is pinned and installed first: an unpinned one pulls gigabytes of
-# CUDA. Debian's chromium (the browser test) and groff-base (man pages) are installed where missing (as root, apt-get).
+# Set up .venv with the dev, train, llm, server, report and cluster extras and run every check: ruff, mypy (strict on
+# src/), a bounded fuzz run of the parsers, pytest. torch is pinned and installed first: an unpinned one pulls gigabytes
+# of CUDA. Debian's chromium (the browser test), groff-base (man pages) and postgresql (the catalog tests start a
+# server of their own on 127.0.0.1 and stop it) are installed where missing (as root, apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v groff >/dev/null 2>&1 || missing="$missing groff-base"  # renders man pages
+# The catalog tests start their own PostgreSQL server on 127.0.0.1 (tests/postgres.py).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing="$missing postgresql"
 if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq >/dev/null
     # shellcheck disable=SC2086  # one word per package
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
+# Installed, PostgreSQL must start: its tests fail rather than skip (tests/conftest.py).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && export VERIRAG_REQUIRE_POSTGRES=1
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,train,llm,server,report,cluster]"
