@@ -63,11 +63,14 @@ def point(
     )
 
 
+WORDS = ["refunds", "exchanges"]
+
+
 def test_no_query_sees_a_mix_of_two_versions(open_ix: Open) -> None:
     index = open_ix()
-    index.upsert([point("p.md", 1, 0, "refunds thirty days", 1), point("p.md", 1, 1, "exchanges thirty days", 1)])  # fmt: skip
+    index.upsert([point("p.md", 1, i, f"{w} thirty days", 1) for i, w in enumerate(WORDS)])
     index.set_watermark(1)
-    index.upsert([point("p.md", 2, 0, "refunds fourteen days", 2), point("p.md", 2, 1, "exchanges fourteen days", 2)])  # fmt: skip
+    index.upsert([point("p.md", 2, i, f"{w} fourteen days", 2) for i, w in enumerate(WORDS)])
     index.close_version("p.md", 1, 2)
     live = Scope(index.watermark)
     assert {h.version for h in index.text("days", 10, live)} == {1}
