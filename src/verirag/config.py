@@ -13,6 +13,7 @@ from verirag.errors import InvalidInput
 CONFIG_FILE = "verirag.json"
 CATALOG_FILE = "catalog.db"
 INDEX_DIR = "index"
+UPLOADS_DIR = "uploads"  # uploaded files, kept so their sources stay readable
 
 # Request limits (HTTP 422 past them): a question is a sentence or a paragraph, not a
 # document. 512 tokens is twice what the embedder reads (it truncates at 256).

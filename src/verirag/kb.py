@@ -57,6 +57,7 @@ from verirag.store import (
     Store,
     StoredChunk,
     VersionInfo,
+    WriterBusy,
     as_timestamp,
     sqlite_url,
 )
@@ -95,10 +96,15 @@ class KnowledgeBase:
     ) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        # Before any other file is opened: a second process must never write here.
+        # Before any other file is opened: a second process must never write here. On the
+        # cluster profile (catalog and index on servers) the directory holds only settings,
+        # and any number of processes share the knowledge base.
         self._lock = OwnerLock(self.path)
-        self._lock.acquire()  # Busy: another process owns it
-        remove_server(self.path)  # a server that owned it is gone (its lock went with it)
+        settings = config or Config.load(self.path) or Config()
+        self._shared = settings.catalog is not None and settings.index is not None
+        if not self._shared:
+            self._lock.acquire()  # Busy: another process owns it
+            remove_server(self.path)  # a server that owned it is gone (its lock went with it)
         try:
             self._open(config, embedder, index, generator, reranker)
         except BaseException:
@@ -133,6 +139,7 @@ class KnowledgeBase:
             sentence_scorer=self.config.sentence_scorer,
         )
         self._rewrites = Rewrites(self.catalog)
+        self.jobs = self.store.jobs  # uploads waiting for a `verirag worker`
         self._ingestor = Ingestor.from_config(self.catalog, self.config)
         # One writer applies commits to the index; readers never wait for it (they search
         # at the watermark it last published, and MVCC hides what it writes past it).
@@ -293,17 +300,33 @@ class KnowledgeBase:
             self._index.durable_every = seconds
 
     def sync_index(
-        self, on_embed: EmbedProgress | None = None, batch: int = 256, *, optimize: bool = True
+        self,
+        on_embed: EmbedProgress | None = None,
+        batch: int = 256,
+        *,
+        optimize: bool = True,
+        wait: bool = True,
     ) -> int:
         """Apply every catalog commit the index has not seen; returns the chunks embedded
-        (the rest come from the cache)."""
+        (the rest come from the cache). An index that several processes share has one writer
+        at a time (:meth:`verirag.store.Database.writer_lock`): this waits for it, or with
+        ``wait=False`` raises :class:`verirag.store.WriterBusy` while another one writes."""
         with self._writing:
             if self._index is None:
                 self._index = self._open_index(self.path / INDEX_DIR)
                 self._index.durable_every = self._durable_every
-            return self._apply(
-                self._index, on_embed, batch=batch, optimize=optimize and self.optimize_bulk
+            # Named without its settings (an api_key among them).
+            shared = self.config.index if self.config.catalog is not None else None
+            shared = shared.split("?", 1)[0] if shared else None
+            writer = (
+                self.store.db.writer_lock(shared, wait=wait)
+                if shared is not None
+                else contextlib.nullcontext()
             )
+            with writer:
+                return self._apply(
+                    self._index, on_embed, batch=batch, optimize=optimize and self.optimize_bulk
+                )
 
     def _open_index(self, path: Path) -> Index:
         return open_index(
@@ -392,7 +415,9 @@ class KnowledgeBase:
         # busy (it publishes what it applies): a reader never waits for it.
         if self.sync_on_read and self._writing.acquire(blocking=False):
             try:
-                self.sync_index()
+                self.sync_index(wait=False)
+            except WriterBusy:
+                pass  # another process is applying the commits, and publishes them
             finally:
                 self._writing.release()
         seq = self.index.watermark  # opened (and caught up) on first use

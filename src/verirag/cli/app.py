@@ -24,6 +24,7 @@ from rich.text import Text
 
 from verirag.chunking import page_range
 from verirag.client import Remote, connect
+from verirag.config import Config
 from verirag.errors import VeriragError
 from verirag.ingest import IngestReport, Outcome, Status, parse_meta
 from verirag.kb import DEFAULT_PATH, KnowledgeBase
@@ -59,22 +60,35 @@ _KB_PATH: contextvars.ContextVar[Path] = contextvars.ContextVar(
 )
 
 
+# The root ``--catalog`` and ``--index`` options: where the catalog and the index live.
+_LOCATIONS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("locations")
+
+
 def kb_path() -> Path:
     """The knowledge-base directory the root ``--kb`` option names."""
     return _KB_PATH.get()
 
 
+def kb_config() -> Config | None:
+    """The stored settings with the root ``--catalog`` / ``--index`` options in them (stored
+    from then on), or ``None`` (the stored settings) when neither is given."""
+    given = _LOCATIONS.get({})
+    if not given:
+        return None
+    return (Config.load(kb_path()) or Config()).model_copy(update=given)
+
+
 def open_local() -> KnowledgeBase:
     """The knowledge base itself, for the commands that need its files (evaluations that
     tune or ablate, serving); :class:`verirag.owner.Busy` while another process owns it."""
-    return KnowledgeBase(kb_path())
+    return KnowledgeBase(kb_path(), config=kb_config())
 
 
 def open_kb() -> KnowledgeBase | Remote:
     """The knowledge base, or, while a server owns it, that server (the same methods)."""
     path = kb_path()
     try:
-        return KnowledgeBase(path)
+        return KnowledgeBase(path, config=kb_config())
     except Busy:
         remote = connect(path)
         if remote is None:
@@ -101,8 +115,24 @@ def main(
     kb: Annotated[
         Path, typer.Option("--kb", envvar="VERIRAG_KB", help="knowledge-base directory")
     ] = Path(DEFAULT_PATH),
+    catalog: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VERIRAG_CATALOG",
+            help="the catalog's database: postgresql://USER:PASSWORD@HOST:PORT/DB (stored)",
+        ),
+    ] = None,
+    index: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VERIRAG_INDEX",
+            help="the index: qdrant://HOST:PORT/COLLECTION or qdrant+local:PATH (stored)",
+        ),
+    ] = None,
 ) -> None:
     _KB_PATH.set(kb)
+    given = {"catalog": catalog, "index": index}
+    _LOCATIONS.set({k: v for k, v in given.items() if v is not None})
 
 
 def print_summary(report: IngestReport) -> None:

@@ -68,6 +68,31 @@ def serve(
 
 
 @app.command()
+def worker(
+    lease: Annotated[
+        float, typer.Option(min=1.0, help="seconds without a heartbeat before a job is retried")
+    ] = 30.0,
+    once: Annotated[bool, typer.Option("--once", help="stop when the queue is empty")] = False,
+) -> None:
+    """An ingestion worker: takes upload jobs from the catalog's queue until stopped (Ctrl-C).
+    Run any number, on any machine that reaches the catalog and the index (docs/deploy.md)."""
+    import logging
+
+    from verirag.worker import work
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    kb = open_local()
+    try:
+        err.print(f"verirag worker on {kb.path}")
+        finished = work(kb, lease_s=lease, once=once)
+        err.print(f"{finished} jobs done")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        kb.close()
+
+
+@app.command()
 def mcp(
     group: Annotated[
         list[str] | None,

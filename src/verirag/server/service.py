@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from verirag.access import Principal
+from verirag.config import UPLOADS_DIR
 from verirag.errors import Forbidden, NotFound
 from verirag.evaluation.qa import QA, evaluate
 from verirag.generation import Answer, TokenSink
@@ -32,7 +33,6 @@ from verirag.retrieval import SearchOptions, SearchResult
 from verirag.server.jobs import Job, Jobs
 from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo
 
-UPLOADS = "uploads"
 DURABLE_EVERY_S = 5.0
 
 
@@ -218,7 +218,7 @@ class Service:
             raise ValueError(f"{SIDECAR_SUFFIX} files are read from ingested folders only")
 
         def work(job: Job) -> IngestReport:
-            target = self.kb.path / UPLOADS / name
+            target = self.kb.path / UPLOADS_DIR / name
             target.parent.mkdir(exist_ok=True)
             # Written whole, then renamed: a failed upload never leaves half a file behind.
             with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:

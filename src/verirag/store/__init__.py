@@ -19,6 +19,7 @@ from verirag.store.catalog import (
     as_timestamp,
 )
 from verirag.store.db import CatalogError, Database, WriterBusy, redact, sqlite_url
+from verirag.store.jobs import JobQueue, QueuedJob
 from verirag.store.keys import KeyInfo, KeyStore
 from verirag.store.runs import EvalRuns, StoredRun
 from verirag.store.vectors import VectorCache
@@ -34,6 +35,7 @@ class Store:
         self.keys = KeyStore(db)
         self.runs = EvalRuns(db)
         self.vectors = VectorCache(db)
+        self.jobs = JobQueue(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -56,9 +58,11 @@ __all__ = [
     "DocumentInfo",
     "EvalRuns",
     "IndexRow",
+    "JobQueue",
     "KeyInfo",
     "KeyStore",
     "NewVersion",
+    "QueuedJob",
     "Store",
     "StoredChunk",
     "StoredRun",

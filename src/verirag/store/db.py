@@ -145,17 +145,22 @@ class Database:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _COMMIT_LOCK})
 
     @contextlib.contextmanager
-    def writer_lock(self, name: str) -> Iterator[None]:
+    def writer_lock(self, name: str, *, wait: bool = False) -> Iterator[None]:
         """Be the only process that holds ``name`` (the index writer of a knowledge base)
-        while the block runs, or raise :class:`WriterBusy`. Held by a connection of its own:
-        a killed holder's lock goes with its connection. A no-op on SQLite, whose knowledge
-        base one process owns (:class:`verirag.owner.OwnerLock`)."""
+        while the block runs: wait for it, or (``wait=False``) raise :class:`WriterBusy`.
+        Held by a connection of its own: a killed holder's lock goes with its connection.
+        A no-op on SQLite, whose knowledge base one process owns
+        (:class:`verirag.owner.OwnerLock`)."""
         if not self.postgres:
             yield
             return
         key = _lock_key(f"writer:{name}")
         with self.engine.connect() as conn:
-            taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            taken = wait or bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            )
             conn.commit()
             if not taken:
                 raise WriterBusy(f"another process is the index writer of {name}")

@@ -158,3 +158,31 @@ eval_runs = Table(
     Column("questions", JSON, nullable=False),
     Index("ix_eval_runs_created", "created_at"),
 )
+# Ingestion jobs for `verirag worker` processes (any number, on any machine): a worker claims
+# one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and keeps its lease with heartbeats; a job
+# whose worker stopped beating is claimed again.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("options", JSON, nullable=False),  # access, metadata
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String, nullable=True),
+    Column("heartbeat_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Column("progress", JSON, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_jobs_state", "state", "created_at"),
+)
+# What a job ingests: each file's name and bytes, kept until the job is done.
+job_files = Table(
+    "job_files",
+    metadata,
+    Column("job_id", String(32), ForeignKey("jobs.job_id"), primary_key=True),
+    Column("name", String, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
