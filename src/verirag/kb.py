@@ -18,7 +18,7 @@ from typing import Any, Unpack
 from verirag import index as index_sync
 from verirag.access import normalise
 from verirag.chunking import Chunker
-from verirag.config import CATALOG_FILE, INDEX_DIR, Config, check_query
+from verirag.config import CATALOG_FILE, CONFIG_FILE, INDEX_DIR, Config, check_query
 from verirag.embedding import CachedEmbedder, Embedder, embed_cached, load_embedder
 from verirag.errors import InvalidInput, NotFound, OutsideHistory
 from verirag.generation import (
@@ -61,6 +61,7 @@ from verirag.store import (
     as_timestamp,
     sqlite_url,
 )
+from verirag.store.copy import copy_database
 from verirag.text import unified_diff
 from verirag.trace import audit_record, price
 
@@ -393,6 +394,34 @@ class KnowledgeBase:
                 self.sync_index()  # reopened, with anything committed since the rebuild
                 self.retriever  # noqa: B018  (built before the readers resume)
         return done
+
+    def migrate(
+        self,
+        destination: str | Path,
+        *,
+        catalog: str | None = None,
+        index: str | None = None,
+        on_embed: EmbedProgress | None = None,
+    ) -> dict[str, int]:
+        """Copy this knowledge base into a new one at ``destination`` whose catalog and index
+        are ``catalog`` and ``index`` (``None``: embedded in the directory), so a knowledge
+        base moves from the embedded profile to the cluster profile and back: documents,
+        versions, history, audit, keys, evaluation runs, jobs and cached vectors, as they
+        were. Its index is built from the copied catalog; nothing is embedded again. Returns
+        the rows copied per table."""
+        destination = Path(destination)
+        if (destination / CONFIG_FILE).exists():
+            raise InvalidInput(f"{destination} is a knowledge base already: migrate to a new one")
+        config = self.config.model_copy(update={"catalog": catalog, "index": index})
+        destination.mkdir(parents=True, exist_ok=True)
+        target = Database(catalog or sqlite_url(destination / CATALOG_FILE))
+        try:
+            copied = copy_database(self.store.db, target)
+        finally:
+            target.close()
+        with KnowledgeBase(destination, config=config, embedder=self.embedder) as moved:
+            moved.sync_index(on_embed)
+        return copied
 
     # -- search -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from verirag.cli.app import (
     err,
     kb_path,
     open_kb,
+    open_local,
     out,
     outcome_line,
     print_summary,
@@ -272,6 +273,33 @@ def reindex() -> None:
     out.print(
         f"reindexed {counts['documents']} documents; {embedded} chunks embedded, the rest cached"
     )
+
+
+@app.command()
+def migrate(
+    destination: Annotated[Path, typer.Argument(help="directory of the new knowledge base")],
+    to_catalog: Annotated[
+        str | None,
+        typer.Option(help="its catalog: postgresql://... (default: SQLite in the directory)"),
+    ] = None,
+    to_index: Annotated[
+        str | None,
+        typer.Option(help="its index: qdrant://HOST:PORT/COLLECTION (default: embedded)"),
+    ] = None,
+) -> None:
+    """Copy the knowledge base into a new one on another profile (embedded to cluster, or
+    back): documents, versions, history, audit, keys, evaluation runs and cached vectors, as
+    they were; its index is built from the copy without embedding anything again."""
+    with open_local() as kb, progress_bar() as bar:
+        task = bar.add_task("indexing", total=None)
+        copied = kb.migrate(
+            destination,
+            catalog=to_catalog,
+            index=to_index,
+            on_embed=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    rows = ", ".join(f"{n} {name}" for name, n in copied.items() if n)
+    out.print(f"migrated to {destination}: {rows}")
 
 
 @app.command("config")
