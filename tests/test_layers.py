@@ -25,6 +25,7 @@ LAYERS = [
     {"generation"},
     {"trace"},
     {"kb"},
+    {"worker"},
     {"evaluation"},
     {"tuning"},
     {"client"},
