@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,18 +52,43 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
 class _EmbeddingsHandler(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict[str, object]]] = []
     fail_next = 0
+    busy_next = 0  # answer 429 with Retry-After this many times
+    in_flight = 0
+    most_in_flight = 0
+    delay_s = 0.0
+    lock = threading.Lock()
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(
-            {"path": self.path, "auth": self.headers.get("Authorization"), **body}
-        )
-        if type(self).fail_next > 0:
-            type(self).fail_next -= 1
+        handler = type(self)
+        with handler.lock:
+            handler.requests.append(
+                {"path": self.path, "auth": self.headers.get("Authorization"), **body}
+            )
+            handler.in_flight += 1
+            handler.most_in_flight = max(handler.most_in_flight, handler.in_flight)
+            busy = handler.busy_next > 0
+            handler.busy_next -= busy
+            failing = handler.fail_next > 0
+            handler.fail_next -= failing
+        try:
+            self._answer(body, busy, failing)
+        finally:
+            with handler.lock:
+                handler.in_flight -= 1
+
+    def _answer(self, body: dict[str, object], busy: bool, failing: bool) -> None:
+        if busy:
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.end_headers()
+            return
+        if failing:
             self.send_response(503)
             self.end_headers()
             return
-        vectors = MINILM.embed(body["input"])
+        time.sleep(type(self).delay_s)
+        vectors = MINILM.embed(body["input"])  # type: ignore[arg-type]
         data = [
             {"index": i, "embedding": v.tolist()} for i, v in reversed(list(enumerate(vectors)))
         ]
@@ -83,6 +109,8 @@ def server() -> Iterator[str]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     _EmbeddingsHandler.requests = []
+    _EmbeddingsHandler.most_in_flight = 0
+    _EmbeddingsHandler.delay_s = 0.0
     yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
     httpd.shutdown()
 
@@ -103,6 +131,23 @@ def test_retries_on_503_then_succeeds(server: str) -> None:
     embedder = OpenAIEmbedder("m", server, api_key="")
     _EmbeddingsHandler.fail_next = 2
     assert embedder.embed(["hello"]).shape == (1, 384)
+
+
+def test_batches_go_concurrently_with_a_bound_on_requests_in_flight(server: str) -> None:
+    embedder = OpenAIEmbedder("m", server, api_key="", batch_size=2, concurrency=3)
+    _EmbeddingsHandler.delay_s = 0.2  # a service slower than the client
+    texts = [f"passage {i}" for i in range(20)]
+    vectors = embedder.embed(texts)
+    assert np.allclose(vectors, MINILM.embed(texts), atol=1e-5)  # in order
+    assert _EmbeddingsHandler.most_in_flight == 3  # concurrent, never more than asked
+
+
+def test_a_busy_service_is_waited_for_as_it_asks(server: str) -> None:
+    embedder = OpenAIEmbedder("m", server, api_key="")
+    _EmbeddingsHandler.busy_next = 1
+    started = time.monotonic()
+    assert embedder.embed(["hello"]).shape == (1, 384)
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1, not the 0.5 s backoff
 
 
 def test_a_down_endpoint_is_a_clear_error() -> None:

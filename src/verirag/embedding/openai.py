@@ -1,9 +1,12 @@
-"""Any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+"""Any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, TEI, vLLM, Infinity, Ollama, llama.cpp
+server): batches sent concurrently, at most ``concurrency`` in flight (the back-pressure a
+service under load needs), each retried on 429 and 5xx after the ``Retry-After`` it asks for."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -20,6 +23,7 @@ class OpenAIEmbedder:
         *,
         api_key: str | None = None,
         batch_size: int = 64,
+        concurrency: int = 4,
         timeout: float = 60.0,
         retries: int = 3,
         transport: httpx.BaseTransport | None = None,
@@ -34,15 +38,24 @@ class OpenAIEmbedder:
         self.base_url = base_url.rstrip("/")
         self.model_id = f"openai:{model}@{base_url}"
         self.batch_size = batch_size
+        self.concurrency = max(1, concurrency)
         self.retries = retries
         self.dim = len(self._request(["dimension probe"])[0])
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        rows: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            rows.extend(self._request(list(texts[start : start + self.batch_size])))
+        batches = [
+            list(texts[start : start + self.batch_size])
+            for start in range(0, len(texts), self.batch_size)
+        ]
+        if len(batches) == 1 or self.concurrency == 1:
+            answered = [self._request(batch) for batch in batches]
+        else:
+            # The pool runs ``concurrency`` requests at a time; the rest wait their turn.
+            with ThreadPoolExecutor(min(self.concurrency, len(batches))) as pool:
+                answered = list(pool.map(self._request, batches))
+        rows = [row for batch in answered for row in batch]
         return normalise(np.asarray(rows, dtype=np.float32))
 
     def _request(self, texts: list[str]) -> list[list[float]]:
