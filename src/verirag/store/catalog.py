@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -262,9 +261,11 @@ class Catalog:
 
     def commit(self, new: NewVersion) -> VersionInfo:
         """Store a new version of a document and make it current, atomically."""
-        now = time.time()
         with self.engine.begin() as conn:
             self.db.serialise_commits(conn)
+            # Timed once it is this commit's turn: commit times rise with commit numbers, as
+            # as-of queries (the last commit made by a time) need.
+            now = self.db.clock(conn)
             doc = conn.execute(_GET_DOCUMENT, {"b_doc": new.doc_id}).first()
             action = "changed" if doc is not None and doc.current_version is not None else "new"
             version = 1 if doc is None else doc.latest_version + 1
@@ -322,9 +323,9 @@ class Catalog:
 
     def remove(self, doc_id: str, source_uri: str | None = None) -> VersionInfo | None:
         """Tombstone a document: it leaves the live set; its history stays. None if not live."""
-        now = time.time()
         with self.engine.begin() as conn:
             self.db.serialise_commits(conn)
+            now = self.db.clock(conn)  # once it is this commit's turn (see commit)
             doc = conn.execute(_GET_DOCUMENT, {"b_doc": doc_id}).first()
             if doc is None or doc.current_version is None:
                 return None

@@ -9,6 +9,7 @@ order, and the index writer of a knowledge base holds a session-level one
 from __future__ import annotations
 
 import contextlib
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,6 +144,15 @@ class Database:
         (SQLite's single writer does this on its own)."""
         if self.postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _COMMIT_LOCK})
+
+    def clock(self, conn: Connection) -> float:
+        """Now, in unix time, by the database's clock on PostgreSQL: commits made on several
+        machines are timed by one clock, so times rise with commit numbers."""
+        if self.postgres:
+            return float(
+                conn.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one()
+            )
+        return time.time()
 
     @contextlib.contextmanager
     def writer_lock(self, name: str, *, wait: bool = False) -> Iterator[None]:
