@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
-import tempfile
 import threading
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from verirag.config import UPLOADS_DIR
 from verirag.errors import VeriragError
+from verirag.ingest import save_upload, upload_name
 
 if TYPE_CHECKING:
     from verirag.ingest import IngestReport, Outcome
@@ -70,18 +68,12 @@ def run_job(kb: KnowledgeBase, job: QueuedJob, worker: str, lease_s: float = LEA
 
     beater = threading.Thread(target=beat, name=f"heartbeat-{job.job_id[:8]}", daemon=True)
     beater.start()
-    staging = Path(tempfile.mkdtemp(prefix="verirag-job-"))
     try:
         uploads = kb.path / UPLOADS_DIR
-        uploads.mkdir(exist_ok=True)
-        targets = []
-        for name, data in kb.jobs.files(job.job_id):
-            # Written whole, then renamed: a killed worker never leaves half a file behind.
-            staged = staging / name
-            staged.write_bytes(data)
-            target = uploads / name
-            shutil.move(staged, target)
-            targets.append(target)
+        targets = [
+            save_upload(uploads, upload_name(name), data)
+            for name, data in kb.jobs.files(job.job_id)
+        ]
         report = kb.ingest(
             *targets,
             access=job.options.get("access"),
@@ -100,7 +92,6 @@ def run_job(kb: KnowledgeBase, job: QueuedJob, worker: str, lease_s: float = LEA
     finally:
         stop_beating.set()
         beater.join()
-        shutil.rmtree(staging, ignore_errors=True)
     return kb.jobs.finish(job.job_id, worker, summary(report))
 
 

@@ -20,6 +20,7 @@ from verirag.ingest.sources import (
     read_sidecar,
     text_sources,
 )
+from verirag.ingest.uploads import save_upload, upload_name
 from verirag.ingest.watch import Changes, changes
 from verirag.ingest.workers import ChunkerSpec, ParsePool
 
@@ -49,5 +50,7 @@ __all__ = [
     "is_sidecar",
     "parse_meta",
     "read_sidecar",
+    "save_upload",
     "text_sources",
+    "upload_name",
 ]

@@ -7,12 +7,8 @@ knowledge base is a job on the one writer (:mod:`verirag.server.jobs`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, Unpack
 
 from verirag.access import Principal
@@ -20,14 +16,7 @@ from verirag.config import UPLOADS_DIR
 from verirag.errors import Forbidden, NotFound
 from verirag.evaluation.qa import QA, evaluate
 from verirag.generation import Answer, TokenSink
-from verirag.ingest import (
-    MAX_NAME_BYTES,
-    SIDECAR_SUFFIX,
-    IngestReport,
-    Outcome,
-    Selection,
-    is_sidecar,
-)
+from verirag.ingest import IngestReport, Outcome, Selection, save_upload, upload_name
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions, SearchResult
 from verirag.server.jobs import Job, Jobs
@@ -207,29 +196,11 @@ class Service:
         """A job ingesting an uploaded file as document ``filename``; the file is kept under
         the knowledge base's ``uploads/`` so its source stays readable."""
         _admin(who)
-        name = Path(filename).name
-        if not name or name.startswith("."):
-            raise ValueError(f"not a usable file name: {filename!r}")
-        if len(os.fsencode(name)) > MAX_NAME_BYTES:
-            raise ValueError(f"file name longer than {MAX_NAME_BYTES} bytes")
-        if is_sidecar(name):
-            # The access given with an upload is what applies: a sidecar is read only from a
-            # folder ingested from disk, never taken from an upload.
-            raise ValueError(f"{SIDECAR_SUFFIX} files are read from ingested folders only")
+        name = upload_name(filename)
 
         def work(job: Job) -> IngestReport:
-            target = self.kb.path / UPLOADS_DIR / name
-            target.parent.mkdir(exist_ok=True)
-            # Written whole, then renamed: a failed upload never leaves half a file behind.
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-                handle.write(data)
-            try:
-                shutil.move(handle.name, target)
-            except OSError:
-                Path(handle.name).unlink(missing_ok=True)
-                raise
             return self.kb.ingest(
-                target,
+                save_upload(self.kb.path / UPLOADS_DIR, name, data),
                 access=access,
                 metadata=metadata,
                 sidecars=False,
