@@ -100,6 +100,24 @@ class Hit(NamedTuple):
     score: float
 
 
+def to_hits(points: Sequence[Any]) -> list[Hit]:
+    """Hits from an engine's scored points (Qdrant Edge's and qdrant-client's alike: a payload
+    with the fields below, and a score)."""
+    found = []
+    for p in points:
+        payload = p.payload or {}
+        found.append(
+            Hit(
+                payload["doc_id"],
+                int(payload["version"]),
+                payload["chunk_id"],
+                int(payload["ordinal"]),
+                float(p.score),
+            )
+        )
+    return found
+
+
 class Index(Protocol):
     model_id: str
     # Seconds a published watermark may stay unflushed (0: every publish is flushed). Readers

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import qdrant_edge as Q
 
-from verirag.index._base import Hit, IndexPoint, Scope
+from verirag.index._base import Hit, IndexPoint, Scope, to_hits
 from verirag.text import fold, terms
 from verirag.text.terms import WORD
 
@@ -119,22 +119,6 @@ def query_layers(query: str) -> list[str]:
     return [query] + [
         " ".join(said[t] for t, n in counts.items() if n >= layer) for layer in range(2, most + 1)
     ]
-
-
-def _hits(points: list[Any]) -> list[Hit]:
-    hits = []
-    for p in points:
-        payload = p.payload or {}
-        hits.append(
-            Hit(
-                payload["doc_id"],
-                int(payload["version"]),
-                payload["chunk_id"],
-                int(payload["ordinal"]),
-                float(p.score),
-            )
-        )
-    return hits
 
 
 class EdgeIndex:
@@ -383,11 +367,13 @@ class EdgeIndex:
         search is asked again with the whole range. Exact searches keep the whole range."""
         query = Q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using="dense")
         if exact or scope.seq < self._newest_from:
-            return _hits(self.shard.query(self._dense_request(query, limit, _filter(scope), exact)))
+            return to_hits(
+                self.shard.query(self._dense_request(query, limit, _filter(scope), exact))
+            )
         hits = self.shard.query(self._dense_request(query, limit, _filter(scope, born=True), False))
         if scope.seq < self._newest_from:
             hits = self.shard.query(self._dense_request(query, limit, _filter(scope), False))
-        return _hits(hits)
+        return to_hits(hits)
 
     def _dense_request(self, query: Any, limit: int, flt: Any, exact: bool) -> Any:
         return Q.QueryRequest(
@@ -431,7 +417,7 @@ class EdgeIndex:
             filter=_filter(scope),
             with_payload=_PAYLOAD_FIELDS,
         )
-        return _hits(self.shard.query(request))
+        return to_hits(self.shard.query(request))
 
     def count(self, scope: Scope) -> int:
         return int(self.shard.count(Q.CountRequest(filter=_filter(scope), exact=True)))

@@ -22,7 +22,7 @@ from qdrant_client import QdrantClient, models
 
 from verirag.errors import InvalidInput
 from verirag.index import bm25
-from verirag.index._base import Hit, IndexPoint, Scope
+from verirag.index._base import Hit, IndexPoint, Scope, to_hits
 from verirag.index.qdrant_edge import (
     BM25_B,
     BM25_K1,
@@ -95,14 +95,13 @@ def parse_url(url: str) -> tuple[QdrantClient, str, ClusterSettings]:
     return client, collection, settings
 
 
-def _filter(scope: Scope, *extra: Any) -> models.Filter:
+def _filter(scope: Scope) -> models.Filter:
     """The filter of ``scope`` (as the embedded index's): the versions valid at its commit,
     readable by its groups (the version's access and the document's), narrowed."""
     seq = scope.seq
     must: list[Any] = [
         models.FieldCondition(key="valid_from", range=models.Range(lte=seq)),
         models.FieldCondition(key="valid_to", range=models.Range(gt=seq)),
-        *extra,
     ]
     if scope.groups is not None:
         groups = list(scope.groups) or ["\x00"]
@@ -127,19 +126,6 @@ def _metadata_condition(key: str, value: Any) -> models.FieldCondition:
     if isinstance(value, list | tuple):
         return models.FieldCondition(key=key, match=models.MatchAny(any=list(value)))
     return models.FieldCondition(key=key, match=models.MatchValue(value=value))
-
-
-def _hits(points: Sequence[Any]) -> list[Hit]:
-    return [
-        Hit(
-            p.payload["doc_id"],
-            int(p.payload["version"]),
-            p.payload["chunk_id"],
-            int(p.payload["ordinal"]),
-            float(p.score),
-        )
-        for p in points
-    ]
 
 
 class QdrantIndex:
@@ -167,7 +153,9 @@ class QdrantIndex:
         self.cluster = cluster or ClusterSettings()
         self.bm25 = (BM25_K1, BM25_B)
         self.durable_every = 0.0  # every write is acknowledged durable by the server
-        state = self._read_state()
+        # Chunks and terms written since the last publish: the running mean length's share.
+        self._unpublished = {"chunks": 0, "terms": 0}
+        state = self._read_state() if client.collection_exists(collection) else None
         if state is not None and (
             state.get("format") != FORMAT or state.get("layout") != self.layout
         ):
@@ -185,8 +173,7 @@ class QdrantIndex:
     # -- state ------------------------------------------------------------------------
 
     def _read_state(self) -> dict[str, Any] | None:
-        if not self.client.collection_exists(self.collection):
-            return None
+        """The state point as published (one look-up: the collection exists once opened)."""
         found = self.client.retrieve(self.collection, [STATE_ID], with_payload=True)
         if not found or not found[0].payload:
             return None
@@ -194,6 +181,8 @@ class QdrantIndex:
         return state
 
     def _write_state(self, **changes: Any) -> dict[str, Any]:
+        """Publish the state with ``changes`` and the chunk lengths written since the last
+        publish (counted apart, so a reader's refresh of the state never drops them)."""
         state = {
             **getattr(self, "_state", {}),
             **changes,
@@ -202,8 +191,11 @@ class QdrantIndex:
             "model_id": self.model_id,
             "dim": self.dim,
         }
+        for name, added in self._unpublished.items():
+            state[name] = int(state.get(name, 0)) + added
         point = models.PointStruct(id=STATE_ID, vector={}, payload={"verirag": state})
         self.client.upsert(self.collection, [point], wait=True)
+        self._unpublished = {"chunks": 0, "terms": 0}
         self._state = state
         return state
 
@@ -288,7 +280,8 @@ class QdrantIndex:
 
     def _avgdl(self, lengths: Sequence[int]) -> float:
         """The mean chunk length in terms, fixed into each point as it is written."""
-        chunks, total = int(self._state.get("chunks", 0)), int(self._state.get("terms", 0))
+        chunks = int(self._state.get("chunks", 0)) + self._unpublished["chunks"]
+        total = int(self._state.get("terms", 0)) + self._unpublished["terms"]
         if not chunks:
             chunks, total = len(lengths), sum(lengths)
         return total / chunks if chunks and total else DEFAULT_AVGDL
@@ -323,9 +316,8 @@ class QdrantIndex:
                 )
             )
         self.client.upsert(self.collection, batch, wait=True)
-        # Counted in memory, written with the next watermark.
-        self._state["chunks"] = int(self._state.get("chunks", 0)) + len(points)
-        self._state["terms"] = int(self._state.get("terms", 0)) + sum(lengths)
+        self._unpublished["chunks"] += len(points)  # published with the next state
+        self._unpublished["terms"] += sum(lengths)
 
     def _set(self, doc_id: str, payload: dict[str, Any], version: int | None = None) -> None:
         must = [models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))]
@@ -366,7 +358,7 @@ class QdrantIndex:
             ),
             with_payload=_PAYLOAD_FIELDS,
         )
-        return _hits(found.points)
+        return to_hits(found.points)
 
     def text(self, query: str, limit: int, scope: Scope) -> list[Hit]:
         """BM25 by the server: the query's terms, each weighted by how often it is said."""
@@ -381,7 +373,7 @@ class QdrantIndex:
             limit=limit,
             with_payload=_PAYLOAD_FIELDS,
         )
-        return _hits(found.points)
+        return to_hits(found.points)
 
     def count(self, scope: Scope) -> int:
         found = self.client.count(self.collection, count_filter=_filter(scope), exact=True)
