@@ -98,12 +98,15 @@ class KnowledgeBase:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         # Before any other file is opened: a second process must never write here. On the
-        # cluster profile (catalog and index on servers) the directory holds only settings,
-        # and any number of processes share the knowledge base.
+        # cluster profile (a catalog on a server, and an index on a server or passed in: a
+        # process's own replica) the directory holds only settings, and any number of
+        # processes share the knowledge base.
         self._lock = OwnerLock(self.path)
         settings = config or Config.load(self.path) or Config()
-        self._shared = settings.catalog is not None and settings.index is not None
-        if not self._shared:
+        self.shared = settings.catalog is not None and (
+            settings.index is not None or index is not None
+        )
+        if not self.shared:
             self._lock.acquire()  # Busy: another process owns it
             remove_server(self.path)  # a server that owned it is gone (its lock went with it)
         try:

@@ -21,7 +21,7 @@ from verirag.errors import VeriragError
 from verirag.ingest import save_upload, upload_name
 
 if TYPE_CHECKING:
-    from verirag.ingest import IngestReport, Outcome
+    from verirag.ingest import Outcome
     from verirag.kb import KnowledgeBase
     from verirag.store import QueuedJob
 
@@ -36,17 +36,6 @@ class LeaseLost(VeriragError):
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def summary(report: IngestReport) -> dict[str, Any]:
-    """What a finished job reports: the count of each status and each document's outcome."""
-    return {
-        "counts": {status.value: n for status, n in report.counts().items()},
-        "outcomes": [
-            {"doc_id": o.doc_id, "status": o.status.value, "version": o.version, "reason": o.reason}
-            for o in report.outcomes
-        ],
-    }
 
 
 def run_job(kb: KnowledgeBase, job: QueuedJob, worker: str, lease_s: float = LEASE_S) -> bool:
@@ -92,7 +81,7 @@ def run_job(kb: KnowledgeBase, job: QueuedJob, worker: str, lease_s: float = LEA
     finally:
         stop_beating.set()
         beater.join()
-    return kb.jobs.finish(job.job_id, worker, summary(report))
+    return kb.jobs.finish(job.job_id, worker, report.to_json())
 
 
 def work(

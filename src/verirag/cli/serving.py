@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
-    pass
+    from verirag.kb import KnowledgeBase
 
 from verirag.cli.app import (
     app,
@@ -35,18 +35,22 @@ def serve(
         list[Path] | None,
         typer.Option("--watch", help="mirror and follow this folder (repeatable)"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="server processes; more than 1 needs the catalog on PostgreSQL"),
+    ] = 1,
 ) -> None:
     """The HTTP server: REST API (/docs), web UI (/), OpenAI-compatible chat (/v1), MCP
     (/mcp/) and Prometheus metrics (/metrics). Without API keys it binds to 127.0.0.1 only.
-    While it runs it owns the knowledge base: the CLI and `verirag mcp` go through it."""
-    import uvicorn
-
-    from verirag.server import create_app
-
+    While it runs it owns the knowledge base: the CLI and `verirag mcp` go through it.
+    With --workers N (the cluster profile, docs/deploy.md) N processes share the socket and
+    uploads wait in the catalog's queue for `verirag worker`."""
     folders = watch or []
     for folder in folders:
         if not folder.is_dir():
             raise typer.BadParameter(f"{folder} is not a directory", param_hint="--watch")
+    if workers > 1 and folders:
+        raise typer.BadParameter("a folder is followed by one process: drop --workers")
     kb = open_local()  # Busy (one line) when another process owns it
     try:
         if not kb.keys.active() and host not in LOOPBACK:
@@ -56,15 +60,42 @@ def serve(
                 f"--admin`.[/yellow]"
             )
             host = "127.0.0.1"
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        owner = ServerInfo(f"http://{local}:{port}", secrets.token_urlsafe(32), os.getpid())
-        server = create_app(kb, max_body_mb=max_body_mb, owner=owner)
-        for folder in folders:
-            server.state.service.watch(str(folder.resolve()))
-        err.print(f"verirag serving {kb.path} on http://{host}:{port}/")
-        uvicorn.run(server, host=host, port=port)
+        if workers == 1:
+            _serve_one(kb, host, port, max_body_mb, folders)
+            return
+        from verirag.server.workers import check_profile
+
+        check_profile(kb.config)
     finally:
-        kb.close()
+        kb.close()  # with --workers, each process opens it for itself
+    _serve_workers(kb.path, host, port, max_body_mb, workers)
+
+
+def _serve_one(
+    kb: KnowledgeBase, host: str, port: int, max_body_mb: int, folders: list[Path]
+) -> None:
+    import uvicorn
+
+    from verirag.server import create_app
+
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    owner = ServerInfo(f"http://{local}:{port}", secrets.token_urlsafe(32), os.getpid())
+    server = create_app(kb, max_body_mb=max_body_mb, owner=owner)
+    for folder in folders:
+        server.state.service.watch(str(folder.resolve()))
+    err.print(f"verirag serving {kb.path} on http://{host}:{port}/")
+    uvicorn.run(server, host=host, port=port)
+
+
+def _serve_workers(path: Path, host: str, port: int, max_body_mb: int, n: int) -> None:
+    """``n`` processes, each opening the knowledge base for itself."""
+    import uvicorn
+
+    from verirag.server import workers
+
+    os.environ[workers.SETTINGS_ENV] = workers.settings(path, max_body_mb)
+    err.print(f"verirag serving {path} on http://{host}:{port}/ with {n} processes")
+    uvicorn.run("verirag.server.workers:app", factory=True, host=host, port=port, workers=n)
 
 
 @app.command()

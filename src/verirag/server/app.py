@@ -40,7 +40,12 @@ STATUS = (
 
 
 def create_app(
-    kb: KnowledgeBase, *, max_body_mb: int = MAX_BODY_MB, owner: ServerInfo | None = None
+    kb: KnowledgeBase,
+    *,
+    max_body_mb: int = MAX_BODY_MB,
+    owner: ServerInfo | None = None,
+    queue_uploads: bool = False,
+    on_close: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The server's app over an open knowledge base. Its mode is fixed when it is made:
     with API keys in the catalog every request needs one (``Authorization: Bearer vr_...``),
@@ -49,8 +54,10 @@ def create_app(
     and ``Host`` headers and refuses cross-site changes (:mod:`verirag.server.guard`); the
     first key made through it turns it keyed for good. ``owner``: the address and local-owner
     credential left in the knowledge base (0600) while the app runs, for the CLI and
-    ``verirag mcp`` to go through it."""
-    service = Service(kb)
+    ``verirag mcp`` to go through it. ``queue_uploads``: uploads are jobs in the catalog's
+    queue, for ``verirag worker`` processes (:mod:`verirag.server.workers`); ``on_close``
+    runs when the app stops, after its jobs."""
+    service = Service(kb, queue_uploads=queue_uploads)
     auth = Auth(kb.keys, owner.token if owner else None)
     metrics = Metrics(service.stats)
     mcp = build_mcp(service, auth.resolve)
@@ -69,6 +76,8 @@ def create_app(
             if owner is not None:
                 remove_server(kb.path)
             service.close()  # running jobs stop between two documents
+            if on_close is not None:
+                on_close()
 
     app = FastAPI(
         title="verirag",

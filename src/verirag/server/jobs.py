@@ -15,10 +15,11 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from verirag.errors import NotFound, VeriragError
 from verirag.ingest import IngestReport, Outcome
+from verirag.store import JobQueue
 
 KEEP = 200  # finished jobs kept for their status; older ones are forgotten
 log = logging.getLogger(__name__)
@@ -126,6 +127,17 @@ class Job:
             }
 
 
+class JobView(Protocol):
+    """What the API reads of a job: this process's (:class:`Job`) or the catalog's queue's
+    (:class:`Queued`)."""
+
+    def status(self) -> dict[str, Any]: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+    def next_change(self, seen: int, timeout: float) -> int: ...
+
+
 Work = Callable[[Job], IngestReport | None]
 
 
@@ -201,3 +213,58 @@ class Jobs:
                 )
             else:
                 job.update(state=State.DONE, report=report, finished_at=time.time())
+
+
+QUEUE_POLL_S = 0.5
+_RANK = {"queued": 0, "running": 1, "done": 2, "failed": 2, "cancelled": 2}
+
+
+class Queued:
+    """A job in the catalog's queue (:class:`verirag.store.JobQueue`: an upload that a
+    ``verirag worker`` runs), read as a :class:`Job` is: any server process reports it."""
+
+    def __init__(self, queue: JobQueue, job_id: str) -> None:
+        self.queue = queue
+        self.id = job_id
+
+    def status(self) -> dict[str, Any]:
+        job = self.queue.get(self.id)
+        progress = job.progress or {}
+        done = int(progress.get("files_done", 0))
+        return {
+            "job_id": job.job_id,
+            "kind": job.kind,
+            "description": f"{job.kind} (queued for a worker)",
+            "state": job.state,
+            "created_at": job.created_at,
+            "started_at": None,
+            "finished_at": job.finished_at,
+            "files_done": done,
+            "files_total": progress.get("files_total"),
+            "chunks_done": 0,
+            "chunks_total": None,
+            "files_per_s": None,
+            "eta_s": None,
+            "error": job.error,
+            "report": job.result,
+            # Changes with every attempt, file and state; rises within an attempt.
+            "seq": job.attempts * 1_000_000 + done * 4 + _RANK.get(job.state, 0),
+        }
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while State(self.status()["state"]) not in FINAL:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(QUEUE_POLL_S)
+        return True
+
+    def next_change(self, seen: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if status["seq"] != seen or State(status["state"]) in FINAL:
+                return int(status["seq"])
+            if time.monotonic() >= deadline:
+                return seen
+            time.sleep(QUEUE_POLL_S)

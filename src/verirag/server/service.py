@@ -7,30 +7,40 @@ knowledge base is a job on the one writer (:mod:`verirag.server.jobs`)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Unpack
 
 from verirag.access import Principal
 from verirag.config import UPLOADS_DIR
-from verirag.errors import Forbidden, NotFound
+from verirag.errors import Forbidden, InvalidInput, NotFound
 from verirag.evaluation.qa import QA, evaluate
 from verirag.generation import Answer, TokenSink
 from verirag.ingest import IngestReport, Outcome, Selection, save_upload, upload_name
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions, SearchResult
-from verirag.server.jobs import Job, Jobs
-from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo
+from verirag.server.jobs import Job, Jobs, JobView, Queued
+from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo, WriterBusy
 
 DURABLE_EVERY_S = 5.0
+# How often a server on a shared catalog looks for commits other processes made.
+FOLLOW_S = 1.0
+log = logging.getLogger(__name__)
 
 
 class Service:
     """One knowledge base, many readers, one writer. The index is opened and the models are
     loaded here, before the first request, so no request pays for them (or races to)."""
 
-    def __init__(self, kb: KnowledgeBase, jobs: Jobs | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, jobs: Jobs | None = None, *, queue_uploads: bool = False
+    ) -> None:
+        """``queue_uploads``: uploads go to the catalog's job queue for ``verirag worker``
+        processes (``serve --workers``), not to this process's writer."""
         self.kb = kb
+        self.queue_uploads = queue_uploads
         # The engine holds the GIL while it flushes (fsync included: ~40 ms a job here, more
         # on a busy disk), stalling every reader: a writer that publishes job after job
         # flushes at most this often. Readers see each publish at once; the catalog replays
@@ -41,8 +51,31 @@ class Service:
         kb.optimize_bulk = False  # a merge holds the GIL for seconds: never while serving
         kb.retriever  # noqa: B018  (loaded once, here)
         self.jobs = jobs or Jobs()
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+        if kb.config.catalog is not None:  # other processes commit too
+            self._follower = threading.Thread(
+                target=self._follow, name="verirag-follower", daemon=True
+            )
+            self._follower.start()
+
+    def _follow(self) -> None:
+        """Apply the commits other processes make (ingestion workers, other servers) to
+        this process's index, or see them published by whoever writes a shared one."""
+        kb = self.kb
+        while not self._stop.wait(FOLLOW_S):
+            try:
+                if kb.catalog.last_seq() > kb.index.watermark:
+                    kb.sync_index(wait=False)
+            except WriterBusy:
+                pass  # another process is publishing them
+            except Exception:  # a catalog or index that does not answer: tried again
+                log.exception("catching up with the catalog failed")
 
     def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join()
         self.jobs.close()
 
     # -- documents --------------------------------------------------------------------
@@ -192,11 +225,14 @@ class Service:
         *,
         access: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> Job:
+    ) -> JobView:
         """A job ingesting an uploaded file as document ``filename``; the file is kept under
         the knowledge base's ``uploads/`` so its source stays readable."""
         _admin(who)
         name = upload_name(filename)
+        if self.queue_uploads:
+            queue = self.kb.jobs
+            return Queued(queue, queue.submit([(name, data)], access=access, metadata=metadata))
 
         def work(job: Job) -> IngestReport:
             return self.kb.ingest(
@@ -241,17 +277,35 @@ class Service:
 
         return self.jobs.submit("watch", directory, work)
 
-    def job(self, who: Principal, job_id: str) -> Job:
+    def job(self, who: Principal, job_id: str) -> JobView:
+        """A job of this process, or of the catalog's queue."""
         _admin(who)
-        return self.jobs.get(job_id)
+        try:
+            return self.jobs.get(job_id)
+        except NotFound:
+            if not self.queue_uploads:
+                raise
+        self.kb.jobs.get(job_id)  # NotFound
+        return Queued(self.kb.jobs, job_id)
 
-    def all_jobs(self, who: Principal) -> list[Job]:
+    def all_jobs(self, who: Principal) -> list[JobView]:
+        """This process's jobs, then the queue's (oldest first)."""
         _admin(who)
-        return self.jobs.all()
+        views: list[JobView] = list(self.jobs.all())
+        if self.queue_uploads:
+            queued = reversed(self.kb.jobs.all())
+            views += [Queued(self.kb.jobs, j.job_id) for j in queued]
+        return views
 
-    def cancel(self, who: Principal, job_id: str) -> Job:
+    def cancel(self, who: Principal, job_id: str) -> JobView:
+        """Cancel a job; one of the catalog's queue only before a worker takes it."""
         _admin(who)
-        return self.jobs.cancel(job_id)
+        job = self.job(who, job_id)
+        if isinstance(job, Job):
+            return self.jobs.cancel(job_id)
+        if not self.kb.jobs.cancel(job_id) and job.status()["state"] == "running":
+            raise InvalidInput(f"job {job_id} is running on a worker: it runs to its end")
+        return job
 
     def check(self, who: Principal) -> list[str]:
         _admin(who)

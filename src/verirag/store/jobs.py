@@ -171,6 +171,19 @@ class JobQueue:
                 )
             )
 
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a job no worker has taken yet; ``False`` if one has (it runs to its end)."""
+        j = s.jobs.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(s.jobs)
+                .where(j.job_id == job_id, j.state == "queued")
+                .values(state="cancelled", finished_at=time.time())
+            ).rowcount
+            if done:
+                conn.execute(delete(s.job_files).where(s.job_files.c.job_id == job_id))
+        return bool(done)
+
     def get(self, job_id: str) -> QueuedJob:
         with self.engine.connect() as conn:
             row = conn.execute(select(s.jobs).where(s.jobs.c.job_id == job_id)).first()

@@ -167,7 +167,7 @@ jobs = Table(
     Column("job_id", String(32), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
-    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("state", String(16), nullable=False),  # queued | running | done | failed | cancelled
     Column("options", JSON, nullable=False),  # access, metadata
     Column("attempts", Integer, nullable=False, default=0),
     Column("worker", String, nullable=True),

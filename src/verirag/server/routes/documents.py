@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from verirag.access import Principal
 from verirag.errors import InvalidInput
 from verirag.server.auth import Auth
-from verirag.server.jobs import Job
+from verirag.server.jobs import JobView
 from verirag.server.schemas import (
     DiffOut,
     DocumentDetail,
@@ -101,7 +101,7 @@ MAX_WAIT_S = 600.0
 Wait = Annotated[float, Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the end")]
 
 
-def waited(job: Job, wait: float) -> dict[str, Any]:
+def waited(job: JobView, wait: float) -> dict[str, Any]:
     """A job's status, once it has ended or ``wait`` seconds have passed."""
     if wait:
         job.wait(wait)

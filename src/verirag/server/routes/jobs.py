@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from verirag.access import Principal
 from verirag.server.auth import Auth
-from verirag.server.jobs import FINAL, Job, State
+from verirag.server.jobs import FINAL, JobView, State
 from verirag.server.routes.documents import Wait, waited
 from verirag.server.schemas import CheckOut, JobOut
 from verirag.server.service import Service
@@ -66,7 +66,7 @@ def router(service: Service, auth: Auth) -> APIRouter:
     return api
 
 
-def _events(job: Job) -> Iterator[str]:
+def _events(job: JobView) -> Iterator[str]:
     seen = -1
     while True:
         seq = job.next_change(seen, HEARTBEAT_S)
