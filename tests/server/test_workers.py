@@ -37,11 +37,12 @@ def test_two_processes_serve_one_knowledge_base(tmp_path: Path, postgres_url: st
     process, url, log = start(path, "--workers", "2")
     try:
         # The socket answers once one process is up; the other may still be loading.
-        replicas = [path / REPLICAS_DIR / n for n in ("0", "1")]
         deadline = time.monotonic() + 120
-        while not all(r.is_dir() and held(r) for r in replicas):
+        while log.read_text().count("Application startup complete") < 2:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
+        replicas = sorted((path / REPLICAS_DIR).iterdir())
+        assert [r.name for r in replicas] == ["0", "1"] and all(held(r) for r in replicas)
         with httpx.Client(base_url=url, timeout=60) as client:
 
             def search(query: str) -> list[str]:
@@ -52,7 +53,6 @@ def test_two_processes_serve_one_knowledge_base(tmp_path: Path, postgres_url: st
             with ThreadPoolExecutor(8) as pool:
                 found = list(pool.map(search, ["refund window"] * 64))
             assert all(docs and docs == found[0] for docs in found)
-            assert sorted(p.name for p in (path / REPLICAS_DIR).iterdir()) == ["0", "1"]
 
             job = client.post(
                 "/api/documents", files={"file": ("lunar.md", NOTICE, "text/markdown")}
