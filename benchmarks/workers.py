@@ -76,8 +76,10 @@ def ready(log: Path, processes: int) -> bool:
     return log.read_text().count("Application startup complete") >= processes
 
 
-def throughput(path: Path, processes: int, requests: int) -> tuple[float, Tally, dict[str, float]]:
-    """Searches/s from ``CLIENTS`` threads, what they saw, and the cores each part used."""
+def throughput(
+    path: Path, processes: int, requests: int, clients: int = CLIENTS
+) -> tuple[float, Tally, dict[str, float]]:
+    """Searches/s from ``clients`` threads, what they saw, and the cores each part used."""
     extra = ["--workers", str(processes)] if processes > 1 else []
     process, url, log = start(path, *extra)
     tally = Tally()
@@ -87,9 +89,9 @@ def throughput(path: Path, processes: int, requests: int) -> tuple[float, Tally,
             if time.monotonic() > deadline:
                 raise RuntimeError(log.read_text()[-3000:])
             time.sleep(0.2)
-        searches(url, tally, CLIENTS, 80)  # warm every process
+        searches(url, tally, clients, 80)  # warm every process
         before, started = cpu_seconds(process.pid), time.perf_counter()
-        rate, _ = searches(url, tally, CLIENTS, requests)
+        rate, _ = searches(url, tally, clients, requests)
         after, wall = cpu_seconds(process.pid), time.perf_counter() - started
     finally:
         stop(process)
@@ -104,6 +106,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--docs", type=int, default=1000, help="SciFact abstracts in the index")
     parser.add_argument("--requests", type=int, default=400, help="searches per measurement")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="client threads")
     parser.add_argument("--out", type=Path, default=RESULTS / "workers.json")
     args = parser.parse_args()
 
@@ -116,7 +119,7 @@ def main() -> None:
             kb.ingest_texts(data.corpus[: args.docs])
         for run in range(args.runs):
             order = (1, 2) if run % 2 == 0 else (2, 1)  # each arm first in turn
-            measured = {n: throughput(path, n, args.requests) for n in order}
+            measured = {n: throughput(path, n, args.requests, args.clients) for n in order}
             row: dict[str, Any] = {
                 "one_per_s": measured[1][0],
                 "two_per_s": measured[2][0],
@@ -137,7 +140,7 @@ def main() -> None:
         "runs": args.runs,
         "docs": args.docs,
         "requests": args.requests,
-        "clients": CLIENTS,
+        "clients": args.clients,
         "cores": len(os.sched_getaffinity(0)),
     }
     print(json.dumps(summary, indent=2))
