@@ -48,3 +48,18 @@ def test_a_failing_job_is_retried_then_failed(config: Config, tmp_path: Path) ->
     failed = jobs.get(job_id)
     assert (failed.state, failed.error) == ("failed", "the disk is full")
     assert jobs.claim("w9", lease_s=60) is None
+
+
+def test_only_a_job_no_worker_holds_is_cancelled(config: Config, tmp_path: Path) -> None:
+    jobs = queue(config, tmp_path)
+    waiting = jobs.submit([("a.md", b"# A")])
+    running = jobs.submit([("b.md", b"# B")])
+    assert jobs.cancel(waiting)
+    taken = jobs.claim("w1", lease_s=60)
+    assert taken is not None and taken.job_id == running  # a cancelled job is never claimed
+    assert not jobs.cancel(running)  # it runs to its end
+    assert jobs.get(running).state == "running"
+    cancelled = jobs.get(waiting)
+    assert cancelled.state == "cancelled" and cancelled.finished_at is not None
+    assert jobs.files(waiting) == []
+    assert not jobs.cancel(waiting)  # once is enough
