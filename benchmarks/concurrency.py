@@ -75,13 +75,22 @@ class Tally:
 
 
 def searches(
-    url: str, tally: Tally, clients: int, n: int, stop: threading.Event | None = None
+    url: str,
+    tally: Tally,
+    clients: int,
+    n: int,
+    stop: threading.Event | None = None,
+    *,
+    keep_alive: bool = True,
 ) -> tuple[float, list[float]]:
-    """``n`` searches (or until ``stop``) from ``clients`` threads: (requests/s, latencies)."""
+    """``n`` searches (or until ``stop``) from ``clients`` threads: (requests/s, latencies).
+    Each client keeps one connection open, or with ``keep_alive=False`` opens one per request
+    (as a load balancer that spreads requests, not connections, would)."""
+    limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
 
     def worker(offset: int) -> list[float]:
         took = []
-        with httpx.Client(base_url=url, timeout=120) as client:
+        with httpx.Client(base_url=url, timeout=120, limits=limits) as client:
             i = offset
             while i < n and not (stop is not None and stop.is_set()):
                 started = time.perf_counter()

@@ -6,10 +6,15 @@ profile (catalog on PostgreSQL), against real servers on 127.0.0.1 (issue 22).
 A PostgreSQL server of its own (tests/postgres.py), a knowledge base of the sample and
 ``--docs`` SciFact abstracts with its catalog there, then per run, in alternating order: one
 process (``serve``) and two (``serve --workers 2``, each with its own index replica), each
-warmed, then ``--requests`` searches from 8 client threads. The ratio is taken within each
-run; the summary is the median of the runs. Target: 2 processes / 1 >= 1.5, no errors. Each
-arm also reports the cores kept busy (CPU seconds / wall seconds, from /proc) by the server's
-processes, PostgreSQL, the client threads and the whole machine.
+warmed, then ``--requests`` searches from 8 client threads, twice: each client keeping one
+connection open (``keep_alive``), and opening one per request (``per_request``). uvicorn's
+processes share one listening socket, so the kernel deals out connections, not requests:
+with 8 long-lived connections one process can hold 6 of them. A load balancer in front
+spreads requests, which the second mode stands for. The ratio is taken within each run; the
+summary is the median of the runs. Target: 2 processes / 1 >= 1.5, no errors. Each arm also
+reports the cores kept busy (CPU seconds / wall seconds, from /proc) by the server's
+processes, PostgreSQL, the client threads and the whole machine, and with two processes the
+busiest one's share of their CPU (0.5 is an even split).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ def cpu_seconds(server: int) -> dict[str, float]:
             pid = parent.get(pid, 0)
         return False
 
+    # each API process's own share (direct children of the supervisor), to see the balance
+    children = {pid: s for pid, s in used.items() if parent.get(pid) == server}
     machine = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     busy = sum(int(v) for v in machine) - int(machine[3]) - int(machine[4])  # idle, iowait
     return {
@@ -68,6 +75,7 @@ def cpu_seconds(server: int) -> dict[str, float]:
         "postgres": sum(s for pid, s in used.items() if names[pid] == "postgres"),
         "clients": used.get(os.getpid(), 0.0),
         "machine": busy / TICK,
+        **{f"process {pid}": s for pid, s in children.items()},
     }
 
 
@@ -76,29 +84,39 @@ def ready(log: Path, processes: int) -> bool:
     return log.read_text().count("Application startup complete") >= processes
 
 
+MODES = {"keep_alive": True, "per_request": False}
+
+
 def throughput(
     path: Path, processes: int, requests: int, clients: int = CLIENTS
-) -> tuple[float, Tally, dict[str, float]]:
-    """Searches/s from ``clients`` threads, what they saw, and the cores each part used."""
+) -> dict[str, tuple[float, Tally, dict[str, float]]]:
+    """Per connection mode: searches/s from ``clients`` threads, what they saw, and the cores
+    each part used."""
     extra = ["--workers", str(processes)] if processes > 1 else []
     process, url, log = start(path, *extra)
-    tally = Tally()
+    out = {}
     try:
         deadline = time.monotonic() + 300
         while not ready(log, processes):
             if time.monotonic() > deadline:
                 raise RuntimeError(log.read_text()[-3000:])
             time.sleep(0.2)
-        searches(url, tally, clients, 80)  # warm every process
-        before, started = cpu_seconds(process.pid), time.perf_counter()
-        rate, _ = searches(url, tally, clients, requests)
-        after, wall = cpu_seconds(process.pid), time.perf_counter() - started
+        searches(url, Tally(), clients, 80, keep_alive=False)  # warm every process
+        for mode, keep_alive in MODES.items():
+            tally = Tally()
+            before, started = cpu_seconds(process.pid), time.perf_counter()
+            rate, _ = searches(url, tally, clients, requests, keep_alive=keep_alive)
+            after, wall = cpu_seconds(process.pid), time.perf_counter() - started
+            cores = {k: (after[k] - before[k]) / wall for k in before if k in after}
+            each = sorted(cores.pop(k) for k in list(cores) if k.startswith("process "))
+            if processes > 1:  # how evenly the requests were shared
+                cores["busiest_share"] = each[-1] / sum(each)
+            out[mode] = rate, tally, cores
     finally:
         stop(process)
-    if tally.errors:
+    if any(t.errors for _, t, _ in out.values()):
         print(log.read_text()[-3000:])
-    cores = {k: (after[k] - before[k]) / wall for k in before}  # cores kept busy, each part
-    return rate, tally, cores
+    return out
 
 
 def main() -> None:
@@ -120,16 +138,18 @@ def main() -> None:
         for run in range(args.runs):
             order = (1, 2) if run % 2 == 0 else (2, 1)  # each arm first in turn
             measured = {n: throughput(path, n, args.requests, args.clients) for n in order}
-            row: dict[str, Any] = {
-                "one_per_s": measured[1][0],
-                "two_per_s": measured[2][0],
-                "ratio": measured[2][0] / measured[1][0],
-                "errors_5xx": sum(t.errors for _, t, _ in measured.values()),
-                "mixed_versions": sum(t.mixed for _, t, _ in measured.values()),
-                "first": order[0],
-            }
-            for n, (_, _, cores) in measured.items():
-                row |= {f"cores_{part}_{n}": used for part, used in cores.items()}
+            row: dict[str, Any] = {"first": order[0], "errors_5xx": 0, "mixed_versions": 0}
+            for mode in MODES:
+                one, two = measured[1][mode], measured[2][mode]
+                row |= {
+                    f"{mode}_one_per_s": one[0],
+                    f"{mode}_two_per_s": two[0],
+                    f"{mode}_ratio": two[0] / one[0],
+                }
+                for n, (_, tally, cores) in ((1, one), (2, two)):
+                    row["errors_5xx"] += tally.errors
+                    row["mixed_versions"] += tally.mixed
+                    row |= {f"{mode}_cores_{part}_{n}": used for part, used in cores.items()}
             rows.append(row)
             print(f"run {run}: {json.dumps({k: round(v, 2) for k, v in row.items()})}")
     measures = [k for k, v in rows[0].items() if isinstance(v, float)]
