@@ -9,7 +9,17 @@ PYTHON=${PYTHON:-python3}
 
 rm -rf demo-kb
 verirag() { .venv/bin/verirag --kb demo-kb "$@"; }
-step() { printf '\n\033[1m$ verirag %s\033[0m\n' "$*"; verirag "$@"; }
+# Each command is echoed with its quoting, so it can be pasted as it stands (bold only on a
+# terminal).
+quoted() {
+    local a words=()
+    for a in "$@"; do
+        if [[ $a =~ ^[A-Za-z0-9_./:=@+,-]+$ ]]; then words+=("$a"); else words+=("'${a//\'/\'\\\'\'}'"); fi
+    done
+    printf '%s' "${words[*]}"
+}
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s$ .venv/bin/verirag --kb demo-kb %s%s\n' "$bold" "$(quoted "$@")" "$plain"; verirag "$@"; }
 
 step ingest sample/v1
 step docs

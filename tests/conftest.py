@@ -16,14 +16,13 @@ SAMPLE = ROOT / "sample"
 
 
 def run_verirag(kb_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``verirag --kb KB ARGS`` as a user runs it, in its own process; wide enough that Rich
-    does not wrap what the tests read."""
+    """``verirag --kb KB ARGS`` as a user runs it, in its own process, its output piped (so
+    never wrapped)."""
     return subprocess.run(
         [sys.executable, "-m", "verirag", "--kb", str(kb_path), *args],
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "COLUMNS": "250"},
     )
 
 

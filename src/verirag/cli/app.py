@@ -4,6 +4,7 @@ progress bars, outcome lines, filters and locations."""
 from __future__ import annotations
 
 import contextvars
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,8 +41,20 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """A console that wraps to the terminal, or not at all when piped: a table or a diff
+    read by another program keeps its lines whole."""
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, width=PIPED_WIDTH, soft_wrap=True)
+
+
+PIPED_WIDTH = 10_000
+out = _console()
+err = _console(stderr=True)
 
 STYLE = {
     Status.NEW: "green",
@@ -97,13 +110,22 @@ def open_kb() -> KnowledgeBase | Remote:
 
 
 def run() -> None:
-    """The ``verirag`` command: an expected error (a knowledge base another process owns, a
-    server that does not answer) is one line on stderr and exit code 1, not a traceback."""
+    """The ``verirag`` command: an expected error (a bad option, a knowledge base another
+    process owns, a server that does not answer) is one line on stderr and a non-zero exit
+    code, not a traceback or a usage box."""
     try:
-        app(prog_name="verirag")
+        code = app(prog_name="verirag", standalone_mode=False)
+    except typer.TyperException as exc:  # a usage error: bad option, missing argument
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "verirag"
+        err.print(f"{where}: {exc.format_message()} (see `{where} --help`)", highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
     except VeriragError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 def when(ts: float | None) -> str:
@@ -129,8 +151,14 @@ def main(
             help="the index: qdrant://HOST:PORT/COLLECTION or qdrant+local:PATH (stored)",
         ),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log what verirag does (llama.cpp's log too)")
+    ] = False,
 ) -> None:
     _KB_PATH.set(kb)
+    if verbose:
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("verirag").setLevel(logging.DEBUG)
     given = {"catalog": catalog, "index": index}
     _LOCATIONS.set({k: v for k, v in given.items() if v is not None})
 

@@ -30,7 +30,7 @@ from verirag.cli.app import (
     when,
 )
 from verirag.client import Remote
-from verirag.errors import InvalidInput
+from verirag.errors import InvalidInput, NotFound
 
 
 @app.command()
@@ -231,8 +231,8 @@ def diff(
         doc_or_exit(kb, doc)
         try:
             lines = kb.diff(doc, old, new)
-        except KeyError as exc:
-            err.print(f"[red]no version {exc.args[0]}[/red] (see `verirag history {doc}`)")
+        except NotFound as exc:
+            err.print(f"[red]{exc}[/red] (see `verirag history {doc}`)")
             raise typer.Exit(2) from None
     if not lines:
         out.print("no differences")

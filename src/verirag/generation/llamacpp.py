@@ -10,6 +10,7 @@ endpoint. A plain answer is held to the cited-sentence format by a grammar
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import time
@@ -19,8 +20,11 @@ from typing import Any
 
 import httpx
 
+from verirag.errors import InvalidInput
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
 from verirag.generation.openai_chat import OpenAIChat
+
+log = logging.getLogger(__name__)
 
 
 def sha256_of(path: Path) -> str:
@@ -44,9 +48,9 @@ class LlamaCpp:
     ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"GGUF model not found: {self.path}")
+            raise InvalidInput(f"GGUF model not found: {self.path}")
         if sha256 is not None and sha256_of(self.path) != sha256.lower():
-            raise ValueError(f"{self.path} does not match sha256 {sha256}: refusing to load it")
+            raise InvalidInput(f"{self.path} does not match sha256 {sha256}: refusing to load it")
         try:
             import xllamacpp
         except ImportError as exc:
@@ -56,6 +60,9 @@ class LlamaCpp:
         params = xllamacpp.CommonParams()
         params.model.path = str(self.path)
         params.n_ctx = n_ctx
+        # llama.cpp's own log (some 20 lines a question) only when verirag's debug log is on
+        # (``verirag --verbose``); its failures reach us as errors either way.
+        params.verbosity = 3 if log.isEnabledFor(logging.DEBUG) else 0
         params.hostnames = ["127.0.0.1"]
         params.port = free_port()
         # One core stays free for readers: a served knowledge base keeps searching while

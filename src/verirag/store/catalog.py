@@ -23,6 +23,7 @@ from sqlalchemy.engine import RowMapping
 
 from verirag.access import may_read, not_found
 from verirag.chunking import Chunk, chunk_id
+from verirag.errors import InvalidInput
 from verirag.store import schema as s
 from verirag.store.db import Database, insert_ignore
 
@@ -33,7 +34,12 @@ def as_timestamp(value: AsOf) -> float:
     """Unix time from a datetime, a number, or an ISO-8601 string (naive means UTC)."""
     if isinstance(value, int | float):
         return float(value)
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        raise InvalidInput(
+            f"as-of time {value!r} is not ISO 8601 (2026-01-31 or 2026-01-31T09:30:00)"
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp()
