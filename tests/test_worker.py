@@ -26,10 +26,12 @@ def note(i: int) -> tuple[str, bytes]:
 
 
 def worker(kb_dir: Path, url: str, *extra: str) -> subprocess.Popen[str]:
-    """``verirag worker`` in a process group of its own (its parse workers with it)."""
+    """``verirag worker`` in a process group of its own (its parse workers with it), its
+    output in ``KB_DIR.log`` (a pipe nobody reads would block it once full)."""
+    log = kb_dir.with_suffix(".log").open("w")
     return subprocess.Popen(
         [sys.executable, "-m", "verirag", "--kb", str(kb_dir), "--catalog", url, "worker", *extra],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -62,10 +64,15 @@ def test_a_job_survives_its_worker_being_killed(tmp_path: Path, postgres_url: st
         assert 0 < documents() < FILES, "the kill came mid-job"
         wait_for(lambda: store.jobs.get(job_id).state == "done", timeout=300)
     finally:
-        for p in (first, locals().get("second")):
+        for p, kb_dir in ((first, "a"), (locals().get("second"), "b")):
             if p is not None and p.poll() is None:
                 os.killpg(p.pid, signal.SIGINT)
-                p.wait(60)
+                try:
+                    p.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    log = (tmp_path / f"{kb_dir}.log").read_text()[-3000:]
+                    raise AssertionError(f"worker {kb_dir} ignored Ctrl-C for 60 s:\n{log}") from None
 
     job = store.jobs.get(job_id)
     assert job.attempts == 2 and job.worker != taken_by

@@ -29,6 +29,7 @@ from verirag.generation import (
     Source,
     TokenSink,
     answer,
+    standalone,
 )
 from verirag.generation import sources_for as assemble_sources
 from verirag.index import EmbedProgress, Filters, Index, Scope, check_filters, open_index
@@ -66,6 +67,7 @@ from verirag.text import unified_diff
 from verirag.trace import audit_record, price
 
 DEFAULT_PATH = ".verirag"
+MAX_HISTORY = 10  # earlier questions a follow-up is made standalone from
 # Committed chunks that are embedded while the parse workers go on (one embedding batch).
 PIPELINE_CHUNKS = 256
 # Seconds a publish inside one ingest batch may stay unflushed.
@@ -546,24 +548,33 @@ class KnowledgeBase:
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
         verify: bool = True,
+        history: Sequence[str] = (),
         **filters: Unpack[Filters],
     ) -> Answer:
         """A grounded answer citing ``[n]`` sources (document, section, page, version), every
         sentence checked against what it cites; "The documents don't say ..." when they
-        don't. The trace, with every stage's time, is stored in the audit trail under the
-        answer's id (recorded as ``principal``)."""
+        don't. ``history``: the conversation's earlier questions (oldest first), from which a
+        follow-up is made standalone before it is searched. The trace, with every stage's
+        time, is stored in the audit trail under the answer's id (recorded as ``principal``)."""
         check_query(question, self.count_tokens, "question")
+        earlier = list(history)[-MAX_HISTORY:]
+        for turn in earlier:
+            check_query(turn, self.count_tokens, "earlier question")
         started = time.perf_counter()
+        generator = self.generator(llm)
+        followup = standalone(question, earlier, generator)
         scope = self.scope(**filters)
         options = options or SearchOptions()
         timings = Timings()
-        ranked = self.retrieve(question, k=k, scope=scope, options=options, timings=timings)
+        timings.add("followup", started)
+        query = followup.query
+        ranked = self.retrieve(query, k=k, scope=scope, options=options, timings=timings)
         results = self.retriever.results(ranked)
         retrieve = time.perf_counter() - started
         result = answer(
-            question,
+            query,
             results,
-            self.generator(llm),
+            generator,
             self._sentence_embedder,
             answer_id=uuid.uuid4().hex,
             count_tokens=self.count_tokens,
@@ -573,6 +584,8 @@ class KnowledgeBase:
             edits=self._rewrites.for_reader(scope.groups),
         )
         result.timings = {"retrieve": retrieve, **timings.stages, **result.timings}
+        if followup.query != question:
+            result.question, result.standalone, result.rewrite = question, query, followup.method
         result.cost = price(result, self.config.prices)
         self.audit.record(
             audit_record(

@@ -39,6 +39,9 @@ def audit_record(
     prompt = result.prompt or None
     trace: dict[str, Any] = {
         "answer": result.text,
+        # a follow-up is searched and answered as this standalone question
+        "standalone_question": result.standalone or None,
+        "rewrite": result.rewrite or None,
         "reason": result.reason,
         "as_of": None if as_of is None else as_timestamp(as_of),
         "seq": scope.seq,

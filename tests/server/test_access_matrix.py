@@ -41,7 +41,7 @@ def _bodies(vault: Vault) -> dict[tuple[str, str], list[dict[str, Any]]]:
     asks = [
         {"question": q, **extra}
         for q in QUESTIONS
-        for extra in ({}, {"as_of": as_of}, {"stream": True})
+        for extra in ({}, {"as_of": as_of}, {"stream": True}, {"history": QUESTIONS[:4]})
     ]
     chats = [
         {"model": "verirag", "messages": [{"role": "user", "content": q}], "stream": stream}
@@ -51,7 +51,12 @@ def _bodies(vault: Vault) -> dict[tuple[str, str], list[dict[str, Any]]]:
     return {
         ("post", "/api/search"): searches,
         ("post", "/api/ask"): asks,
-        ("post", "/v1/chat/completions"): chats,
+        ("post", "/v1/chat/completions"): chats
+        + [
+            {"messages": [{"role": "user", "content": a}, {"role": "user", "content": b}]}
+            for a, b in itertools.pairwise(QUESTIONS)
+        ],
+        ("post", "/v1/embeddings"): [{"input": QUESTIONS}, {"input": "x", "model": "nope"}],
         ("post", "/api/eval/qa"): [
             {"questions": [{"question": q, "answers": ["x"], "gold_docs": DOCS} for q in QUESTIONS]}
         ],
@@ -80,6 +85,7 @@ def _path_values(vault: Vault) -> dict[str, list[str]]:
         "run_id": runs,
         "key_id": keys,
         "job_id": jobs,
+        "model_id": ["verirag", "all-MiniLM-L6-v2-int8", "nope"],
     }
 
 

@@ -114,7 +114,8 @@ def test_ask_cites_section_and_version_and_streams_the_checked_answer(server: Se
 
 def test_openai_compatible_chat(server: Server) -> None:
     with server.client(server.outsider) as otto:
-        assert [m["id"] for m in otto.get("/v1/models").json()["data"]] == ["verirag"]
+        models = [m["id"] for m in otto.get("/v1/models").json()["data"]]
+        assert models == ["verirag", "all-MiniLM-L6-v2-int8"]
         request = {
             "model": "verirag",
             "messages": [

@@ -7,6 +7,7 @@ from verirag.generation._base import Generation, GenerationError, Generator, Sou
 from verirag.generation.answer import ABSTAIN, Answer, abstention, answer, sources_for
 from verirag.generation.context import Edits, Rewrites, assemble
 from verirag.generation.extractive import ExtractiveGenerator
+from verirag.generation.followup import Followup, Rewriter, standalone
 from verirag.generation.generators import Generators, load_generator
 from verirag.generation.verify import Claim, Thresholds, check, split_answer
 
@@ -16,10 +17,12 @@ __all__ = [
     "Claim",
     "Edits",
     "ExtractiveGenerator",
+    "Followup",
     "Generation",
     "GenerationError",
     "Generator",
     "Generators",
+    "Rewriter",
     "Rewrites",
     "Source",
     "Thresholds",
@@ -31,4 +34,5 @@ __all__ = [
     "load_generator",
     "sources_for",
     "split_answer",
+    "standalone",
 ]

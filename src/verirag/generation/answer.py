@@ -41,6 +41,10 @@ class Answer:
     data: Any = None  # the JSON value, for structured output
     fields: dict[str, list[int]] = field(default_factory=dict)  # JSON path -> sources it cites
     prompt: list[dict[str, str]] = field(default_factory=list)  # chat messages sent, if any
+    # A follow-up made standalone (:mod:`verirag.generation.followup`): what was searched
+    # and answered, and how it was made; empty when the question was answered as asked.
+    standalone: str = ""
+    rewrite: str = ""
 
     @property
     def cited(self) -> list[Source]:
@@ -100,6 +104,8 @@ class Answer:
             "tokens_out": self.tokens_out,
             "cost": self.cost,
             "timings": self.timings,
+            "standalone_question": self.standalone or self.question,
+            "rewrite": self.rewrite or "as asked",
         }
 
     @classmethod
@@ -146,6 +152,8 @@ class Answer:
             timings=data["timings"],
             data=data["data"],
             fields=data["fields"],
+            standalone=data.get("standalone_question", ""),
+            rewrite=data.get("rewrite", ""),
         )
 
 

@@ -103,6 +103,10 @@ class LlamaCpp:
         generation.model = self.model_id
         return generation
 
+    def rewrite(self, question: str, earlier: Sequence[str]) -> str:
+        """``question`` rewritten as a standalone question from the ``earlier`` ones."""
+        return self._chat.rewrite(question, earlier)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -14,6 +14,7 @@ import jsonschema
 
 from verirag._http import post
 from verirag.generation._base import Generation, GenerationError, Source, TokenSink
+from verirag.generation.followup import rewrite_prompt
 from verirag.generation.prompt import citation_grammar, messages
 
 
@@ -85,6 +86,11 @@ class OpenAIChat:
         raise GenerationError(
             f"{self.model_id} did not return JSON valid against the schema: {problem}"
         )
+
+    def rewrite(self, question: str, earlier: Sequence[str]) -> str:
+        """``question`` rewritten as a standalone question from the ``earlier`` ones."""
+        prompt = rewrite_prompt(question, earlier)
+        return self._complete(prompt, extra={"max_tokens": 96}).text.strip()
 
     def _complete(
         self,

@@ -2,12 +2,18 @@
 ``/mcp/``, Prometheus at ``/metrics`` and the web UI at ``/``."""
 
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
@@ -90,6 +96,8 @@ def create_app(
     app.middleware("http")(_counted(metrics))
     for error, status in STATUS:
         app.add_exception_handler(error, _handler(status))
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(admin.router(service, auth, metrics))
     app.include_router(documents.router(service, auth))
     app.include_router(answers.router(service, auth, metrics))
@@ -136,8 +144,46 @@ def _guarded(app: ASGIApp, resolve: Callable[[Headers], Principal]) -> ASGIApp:
     return guarded
 
 
+def _openai(request: Request) -> bool:
+    """Whether the request is to the OpenAI endpoint, whose clients read OpenAI's errors."""
+    return request.url.path.startswith("/v1/")
+
+
+def _openai_error(status: int, exc: Exception, message: str | None = None) -> JSONResponse:
+    status = 400 if status == 422 else status  # OpenAI answers a bad request with 400
+    body = openai_api.error_body(
+        status, message or str(exc), getattr(exc, "param", None), getattr(exc, "code", None)
+    )
+    return JSONResponse(body, status_code=status)
+
+
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
+        if _openai(request):
+            return _openai_error(status, exc)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handle
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if _openai(request):
+        response = _openai_error(exc.status_code, exc, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+    return await http_exception_handler(request, exc)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _openai(request):
+        problems = exc.errors()
+        first = problems[0] if problems else {}
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid"
+        response = _openai_error(400, exc, message)
+        body = json.loads(bytes(response.body))
+        body["error"]["param"] = where
+        return JSONResponse(body, status_code=400)
+    return await request_validation_exception_handler(request, exc)

@@ -36,6 +36,12 @@ class AskRequest(BaseModel):
     llm: str | None = Field(None, description="admins only: another generator spec")
     json_schema: dict[str, Any] | None = Field(None, alias="schema")
     stream: bool = False
+    history: list[Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the conversation's earlier questions, oldest first: a follow-up is made "
+        "standalone from them",
+    )
 
 
 class EvalQuestion(BaseModel):
@@ -227,6 +233,8 @@ class AnswerOut(BaseModel):
     tokens_out: int
     cost: float
     timings: dict[str, float] = Field(description="stage -> seconds")
+    standalone_question: str = Field(description="what was searched and answered")
+    rewrite: str = Field(description="as asked, carried terms, or the model that rewrote it")
 
 
 class EvalRunOut(BaseModel):

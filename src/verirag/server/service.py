@@ -144,9 +144,11 @@ class Service:
         llm: str | None = None,
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
+        history: Sequence[str] = (),
     ) -> Answer:
         return self.kb.ask(
             question,
+            history=history,
             k=k,
             as_of=as_of,
             groups=who.groups,
@@ -156,6 +158,19 @@ class Service:
             schema=schema,
             on_token=on_token,
         )
+
+    def embed(self, who: Principal, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        """The knowledge base's embeddings of ``texts`` (any principal: no document is read)
+        and the tokens they took."""
+        vectors = self.kb.embedder.embed(list(texts))
+        return vectors.tolist(), sum(self.kb.count_tokens(t) for t in texts)
+
+    def embedder_id(self) -> str:
+        return self.kb.embedder.model_id
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in the embedder's tokenizer: how usage is counted without a model's own."""
+        return self.kb.count_tokens(text)
 
     def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
         """Recent answers: all of them for an admin, a principal's own otherwise."""

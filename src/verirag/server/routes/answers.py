@@ -57,6 +57,7 @@ def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
             "metadata": body.filters,
             "llm": body.llm,
             "schema": body.json_schema,
+            "history": body.history,
         }
         if not body.stream:
             result = service.ask(who, body.question, **kwargs)
