@@ -72,7 +72,8 @@ def test_a_job_survives_its_worker_being_killed(tmp_path: Path, postgres_url: st
                 except subprocess.TimeoutExpired:
                     os.killpg(p.pid, signal.SIGKILL)
                     log = (tmp_path / f"{kb_dir}.log").read_text()[-3000:]
-                    raise AssertionError(f"worker {kb_dir} ignored Ctrl-C for 60 s:\n{log}") from None
+                    message = f"worker {kb_dir} ignored Ctrl-C for 60 s:\n{log}"
+                    raise AssertionError(message) from None
 
     job = store.jobs.get(job_id)
     assert job.attempts == 2 and job.worker != taken_by

@@ -117,9 +117,9 @@ def test_errors_are_openai_errors(server: Server, client: openai.OpenAI) -> None
             model="verirag", messages=[*user, {"role": "assistant", "content": "30 days."}]
         )
     assert last.value.param == "messages"
-    with openai.OpenAI(api_key="vr_wrong", base_url=server.url + "/v1", max_retries=0) as bad:
-        with pytest.raises(openai.AuthenticationError) as auth:
-            bad.models.list()
+    wrong = openai.OpenAI(api_key="vr_wrong", base_url=server.url + "/v1", max_retries=0)
+    with wrong, pytest.raises(openai.AuthenticationError) as auth:
+        wrong.models.list()
     assert auth.value.code == "invalid_api_key" and "API key" in auth.value.message
 
 
