@@ -3,12 +3,14 @@ the HTTP server's ``/mcp/`` with a principal's key."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 from pathlib import Path
 
 import anyio
 import httpx
+import pytest
 from mcp.client.client import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -29,9 +31,12 @@ def test_stdio_lists_tools_and_searches(tmp_path: Path) -> None:
 
     async def session() -> tuple[set[str], list[dict[str, object]], dict[str, object]]:
         async with Client(params) as client:
+            assert client.server_info.version == importlib.metadata.version("verirag")
             tools = {t.name for t in (await client.list_tools()).tools}
             found = await client.call_tool("search", {"query": "days to return an item", "k": 2})
             history = await client.call_tool("document_history", {"doc_id": "refund-policy.md"})
+            missing = await client.call_tool("document_history", {"doc_id": "nope.md"})
+            assert missing.is_error and "not found: no document 'nope.md'" in str(missing.content)
             return tools, found.structured_content["result"], history.structured_content
 
     tools, results, history = anyio.run(session)
@@ -86,3 +91,95 @@ def test_http_tools_run_as_the_keys_principal(server: Server) -> None:
             },
         )
         assert response.status_code == 401
+
+
+def _sdk(server: Server, key: str | None) -> tuple[httpx.AsyncClient, object]:
+    from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    http = create_mcp_http_client(headers=headers)
+    return http, streamable_http_client(server.url + "/mcp/", http_client=http)
+
+
+GET, LIST = "Error executing tool get_document:", "Error executing tool list_documents:"
+
+
+def test_the_sdk_client_pages_documents_windows_text_and_reads_errors(server: Server) -> None:
+    async def session() -> dict[str, object]:
+        http, transport = _sdk(server, server.hr)
+        async with http, Client(transport) as client:  # type: ignore[arg-type]
+            seen: list[str] = []
+            pages = 0
+            cursor = None
+            while True:
+                args: dict[str, object] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+                listed = (await client.call_tool("list_documents", args)).structured_content
+                assert listed is not None
+                seen += [d["doc_id"] for d in listed["documents"]]
+                pages += 1
+                cursor = listed["next_cursor"]
+                if cursor is None:
+                    break
+            whole = await client.call_tool("get_document", {"doc_id": "refund-policy.md"})
+            parts, offset = [], 0
+            while offset is not None:
+                part = await client.call_tool(
+                    "get_document", {"doc_id": "refund-policy.md", "offset": offset, "length": 200}
+                )
+                assert part.structured_content is not None
+                parts.append(part.structured_content)
+                offset = part.structured_content["next_offset"]
+            errors = {
+                "missing": await client.call_tool("get_document", {"doc_id": "nope.md"}),
+                "cursor": await client.call_tool("list_documents", {"cursor": "%%%"}),
+                "limit": await client.call_tool("list_documents", {"limit": 0}),
+                "version": await client.call_tool(
+                    "get_document", {"doc_id": "refund-policy.md", "version": 9}
+                ),
+            }
+            return {
+                "seen": seen,
+                "pages": pages,
+                "total": listed["total"],
+                "whole": whole.structured_content,
+                "parts": parts,
+                "errors": {k: (v.is_error, v.content[0].text) for k, v in errors.items()},  # type: ignore[union-attr]
+                "version": client.server_info.version,
+            }
+
+    got = anyio.run(session)
+    seen = got["seen"]
+    assert isinstance(seen, list) and seen == sorted(seen) and len(seen) == len(set(seen))
+    assert "salaries.md" in seen and len(seen) == got["total"] == 9
+    assert got["pages"] == 3
+    whole, parts = got["whole"], got["parts"]
+    assert isinstance(whole, dict) and isinstance(parts, list) and len(parts) > 1
+    assert "".join(p["text"] for p in parts) == whole["text"]
+    assert whole["text_chars"] == len(whole["text"]) and whole["next_offset"] is None
+    assert all("text" not in c for c in whole["chunks"]) and whole["chunks"]
+    assert got["errors"] == {
+        "missing": (True, f"{GET} not found: no document 'nope.md'"),
+        "cursor": (True, f"{LIST} invalid argument: cursor '%%%' is not one list_documents gave"),
+        "limit": (True, f"{LIST} invalid argument: limit must be 1 to 500"),
+        "version": (True, f"{GET} not found: no version 9 of 'refund-policy.md'"),
+    }
+    assert got["version"] == importlib.metadata.version("verirag")
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_the_sdk_client_without_a_key_is_told_it_needs_one(server: Server) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    async def session(key: str | None) -> None:
+        http, transport = _sdk(server, key)
+        async with http, Client(transport) as client:  # type: ignore[arg-type]
+            await client.list_tools()
+
+    for key in (None, "vr_wrong"):
+        with pytest.raises(Exception) as refused:
+            anyio.run(session, key)
+        found: list[BaseException] = [refused.value]
+        while isinstance(found[-1], BaseExceptionGroup):
+            found.append(found[-1].exceptions[0])
+        assert isinstance(found[-1], MCPError), repr(refused.value)
+        assert "a valid API key is required" in str(found[-1])

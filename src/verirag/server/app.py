@@ -128,16 +128,22 @@ def _counted(
     return count
 
 
+AUTH_ERROR = -32001  # JSON-RPC's server-defined range: MCP names no code for a refused key
+
+
 def _guarded(app: ASGIApp, resolve: Callable[[Headers], Principal]) -> ASGIApp:
     """``app`` behind the API keys: a request without a valid one gets 401 before MCP reads
-    it (the tools then resolve the same key to run as its principal)."""
+    it (the tools then resolve the same key to run as its principal). The body is a JSON-RPC
+    error, so an MCP client reports why, not "Server returned an error response"."""
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             try:
                 resolve(Headers(scope=scope))
             except HTTPException as exc:
-                await JSONResponse({"detail": exc.detail}, exc.status_code)(scope, receive, send)
+                error = {"code": AUTH_ERROR, "message": str(exc.detail)}
+                body = {"jsonrpc": "2.0", "id": None, "error": error}
+                await JSONResponse(body, exc.status_code, headers=exc.headers)(scope, receive, send)
                 return
         await app(scope, receive, send)
 

@@ -3,8 +3,11 @@ document_history. ``verirag mcp`` serves them on stdio; ``verirag serve`` at ``/
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 from collections.abc import Callable, Mapping
+from importlib.metadata import version as package_version
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -12,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from verirag.access import Principal
 from verirag.client import Remote
-from verirag.errors import NotFound
+from verirag.errors import Forbidden, NotFound
 from verirag.generation import Answer
 from verirag.retrieval import SearchResult
 from verirag.server.service import search_json
@@ -26,24 +29,83 @@ INSTRUCTIONS = (
 )
 
 
+PAGE = 50  # documents per list_documents page, by default
+MAX_PAGE = 500
+WINDOW = 20_000  # characters of a document per get_document call, by default
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 def _explained(tool: Callable[P, T]) -> Callable[P, T]:
-    """An expected error (a missing document, a bad argument) reaches the client as its
-    one-line message, not as "Error executing tool"."""
+    """An expected error reaches the client as one line saying what kind it is (``not
+    found``, ``forbidden``, ``invalid argument``), with no traceback on the server."""
 
     @functools.wraps(tool)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return tool(*args, **kwargs)
         except NotFound as exc:
-            raise ToolError(str(exc)) from None
-        except (ValueError, PermissionError) as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(f"not found: {exc}") from None
+        except (Forbidden, PermissionError) as exc:
+            raise ToolError(f"forbidden: {exc}") from None
+        except ValueError as exc:
+            raise ToolError(f"invalid argument: {exc}") from None
 
     return run
+
+
+def _cursor(doc_id: str) -> str:
+    return base64.urlsafe_b64encode(doc_id.encode()).decode("ascii")
+
+
+def _after(cursor: str) -> str:
+    try:
+        after = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        after = None
+    if after is None or _cursor(after) != cursor:
+        raise ValueError(f"cursor {cursor!r} is not one list_documents gave")
+    return after
+
+
+def page(documents: list[dict[str, Any]], cursor: str | None, limit: int) -> dict[str, Any]:
+    """One page of ``documents`` by id, after ``cursor``, and the cursor of the next."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be 1 to {MAX_PAGE}")
+    listed = sorted(documents, key=lambda d: str(d["doc_id"]))
+    if cursor is not None:
+        after = _after(cursor)
+        listed = [d for d in listed if str(d["doc_id"]) > after]
+    shown = listed[:limit]
+    more = len(listed) > limit
+    return {
+        "documents": shown,
+        "total": len(documents),
+        "next_cursor": _cursor(str(shown[-1]["doc_id"])) if more else None,
+    }
+
+
+def window(version: dict[str, Any], offset: int, length: int) -> dict[str, Any]:
+    """A version's text from ``offset`` for ``length`` characters, with the spans of the
+    chunks it overlaps (their text is the document's, so it is not repeated)."""
+    if offset < 0 or not 1 <= length <= 10 * WINDOW:
+        raise ValueError(f"offset must be >= 0 and length 1 to {10 * WINDOW}")
+    text = version.get("text") or ""
+    end = min(offset + length, len(text))
+    chunks = [
+        {k: v for k, v in c.items() if k not in ("text", "context")}
+        for c in version.get("chunks", [])
+        if c["char_start"] < end and c["char_end"] > offset
+    ]
+    return {
+        **{k: v for k, v in version.items() if k not in ("text", "chunks")},
+        "text": text[offset:end],
+        "offset": offset,
+        "text_chars": len(text),
+        "next_offset": end if end < len(text) else None,
+        "chunks": chunks,
+    }
 
 
 class Tools(Protocol):
@@ -91,7 +153,9 @@ class Proxy:
 
 
 def build_mcp(service: Tools, resolve: Resolve) -> MCPServer:
-    mcp: MCPServer = MCPServer("verirag", instructions=INSTRUCTIONS)
+    mcp: MCPServer = MCPServer(
+        "verirag", instructions=INSTRUCTIONS, version=package_version("verirag")
+    )
 
     def who(ctx: Context) -> Principal:
         return resolve(ctx.headers)
@@ -115,15 +179,25 @@ def build_mcp(service: Tools, resolve: Resolve) -> MCPServer:
 
     @mcp.tool()
     @_explained
-    def list_documents(ctx: Context) -> list[dict[str, Any]]:
-        """The live documents you may read: id, title, current version, access groups."""
-        return service.documents(who(ctx))
+    def list_documents(
+        ctx: Context, cursor: str | None = None, limit: int = PAGE
+    ) -> dict[str, Any]:
+        """The live documents you may read (id, title, current version, access groups), by
+        id, ``limit`` at a time: pass ``next_cursor`` back as ``cursor`` for the next page."""
+        return page(service.documents(who(ctx)), cursor, limit)
 
     @mcp.tool()
     @_explained
-    def get_document(doc_id: str, ctx: Context, version: int | None = None) -> dict[str, Any]:
-        """A document version's full text and chunk spans (the current version by default)."""
-        return service.version(who(ctx), doc_id, version)
+    def get_document(
+        doc_id: str,
+        ctx: Context,
+        version: int | None = None,
+        offset: int = 0,
+        length: int = WINDOW,
+    ) -> dict[str, Any]:
+        """A document version's text (the current version by default) from ``offset`` for
+        ``length`` characters, with the chunk spans in it; ``next_offset`` continues it."""
+        return window(service.version(who(ctx), doc_id, version), offset, length)
 
     @mcp.tool()
     @_explained
