@@ -146,6 +146,7 @@ class KnowledgeBase:
         )
         self._rewrites = Rewrites(self.catalog)
         self.jobs = self.store.jobs  # uploads waiting for a `verirag worker`
+        self.conversations = self.store.conversations  # threads of questions, per principal
         self._ingestor = Ingestor.from_config(self.catalog, self.config)
         # One writer applies commits to the index; readers never wait for it (they search
         # at the watermark it last published, and MVCC hides what it writes past it).

@@ -56,6 +56,7 @@ def _bodies(vault: Vault) -> dict[tuple[str, str], list[dict[str, Any]]]:
             {"messages": [{"role": "user", "content": a}, {"role": "user", "content": b}]}
             for a, b in itertools.pairwise(QUESTIONS)
         ],
+        ("post", "/api/conversations"): [{}, {"title": "mine"}],
         ("post", "/v1/embeddings"): [{"input": QUESTIONS}, {"input": "x", "model": "nope"}],
         ("post", "/api/eval/qa"): [
             {"questions": [{"question": q, "answers": ["x"], "gold_docs": DOCS} for q in QUESTIONS]}
@@ -71,6 +72,9 @@ def _path_values(vault: Vault) -> dict[str, list[str]]:
     with vault.client(vault.admin) as root, vault.client(vault.hr) as hana:
         hana.post("/api/ask", json={"question": QUESTIONS[3]})
         hana.post("/api/eval/qa", json={"questions": [{"question": QUESTIONS[1]}]})
+        # hana's conversation about restricted text: no one else may read or extend it
+        hanas = hana.post("/api/conversations", json={}).json()["conversation_id"]
+        hana.post("/api/ask", json={"question": QUESTIONS[3], "conversation_id": hanas})
         answers = [r["answer_id"] for r in root.get("/api/audit?limit=500").json()]
         runs = [r["run_id"] for r in root.get("/api/eval/runs").json()]
         keys = [k["key_id"] for k in root.get("/api/keys").json()]
@@ -86,6 +90,7 @@ def _path_values(vault: Vault) -> dict[str, list[str]]:
         "key_id": keys,
         "job_id": jobs,
         "model_id": ["verirag", "all-MiniLM-L6-v2-int8", "nope"],
+        "conversation_id": [hanas, "0" * 32],
     }
 
 
@@ -108,6 +113,9 @@ def test_no_route_leaks_restricted_text_to_a_low_privilege_key(vault: Vault) -> 
         spec = root.get("/openapi.json").json()
     bodies = _bodies(vault)
     path_values = _path_values(vault)
+    bodies[("post", "/api/ask")] += [  # a turn in someone else's conversation
+        {"question": "And what else?", "conversation_id": c} for c in path_values["conversation_id"]
+    ]
     calls: list[tuple[str, str, dict[str, Any] | None]] = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
@@ -141,7 +149,7 @@ def test_no_route_leaks_restricted_text_to_a_low_privilege_key(vault: Vault) -> 
         ("delete", p.replace("{" + name + "}", v).replace("{" + name + ":path}", v), None)
         for p, ops in spec["paths"].items()
         if "delete" in ops
-        for name in ("doc_id", "job_id", "key_id")
+        for name in ("doc_id", "job_id", "key_id", "conversation_id")
         if "{" + name in p
         for v in path_values[name]
     ]

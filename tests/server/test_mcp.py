@@ -148,10 +148,11 @@ def test_the_sdk_client_pages_documents_windows_text_and_reads_errors(server: Se
             }
 
     got = anyio.run(session)
+    with server.client(server.hr) as hana:  # what other tests left: the REST list says
+        readable = sorted(d["doc_id"] for d in hana.get("/api/documents").json())
     seen = got["seen"]
-    assert isinstance(seen, list) and seen == sorted(seen) and len(seen) == len(set(seen))
-    assert "salaries.md" in seen and len(seen) == got["total"] == 9
-    assert got["pages"] == 3
+    assert seen == readable and "salaries.md" in readable and got["total"] == len(readable)
+    assert got["pages"] == -(-len(readable) // 3) and len(readable) > 6
     whole, parts = got["whole"], got["parts"]
     assert isinstance(whole, dict) and isinstance(parts, list) and len(parts) > 1
     assert "".join(p["text"] for p in parts) == whole["text"]

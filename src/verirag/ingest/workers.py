@@ -16,6 +16,7 @@ import ctypes
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -149,6 +150,13 @@ def _parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
     return Parsed(parsed.text, parsed.title, parsed.format, chunks)
 
 
+def _ignore_interrupt() -> None:
+    """In a parse worker: Ctrl-C reaches the whole process group, and a worker dying of it
+    would be started again while the parent is stopping the pool (a hang, seen in CI); the
+    parent alone stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ParsePool:
     """Worker processes that parse :class:`Job` s, each under ``timeout_s`` and
     ``memory_mb``; results come back in the order the jobs were given."""
@@ -172,7 +180,9 @@ class ParsePool:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread per worker
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["verirag.ingest.workers"])
-            self._pool = pebble.ProcessPool(max_workers=self.workers, context=context)
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers, context=context, initializer=_ignore_interrupt
+            )
         return self._pool
 
     def submit(self, job: Job) -> Any:

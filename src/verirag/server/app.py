@@ -29,7 +29,7 @@ from verirag.server.auth import Auth
 from verirag.server.guard import KeylessGuard
 from verirag.server.mcp import build_mcp
 from verirag.server.metrics import Metrics
-from verirag.server.routes import admin, answers, documents, evaluation, jobs
+from verirag.server.routes import admin, answers, conversations, documents, evaluation, jobs
 from verirag.server.service import Service
 
 MAX_BODY_MB = 50
@@ -101,6 +101,7 @@ def create_app(
     app.include_router(admin.router(service, auth, metrics))
     app.include_router(documents.router(service, auth))
     app.include_router(answers.router(service, auth, metrics))
+    app.include_router(conversations.router(service, auth))
     app.include_router(evaluation.router(service, auth))
     app.include_router(jobs.router(service, auth))
     app.include_router(openai_api.router(service, metrics, auth.principal))

@@ -36,12 +36,41 @@ class AskRequest(BaseModel):
     llm: str | None = Field(None, description="admins only: another generator spec")
     json_schema: dict[str, Any] | None = Field(None, alias="schema")
     stream: bool = False
+    conversation_id: str | None = Field(
+        None, description="one of yours: the question is its next turn, kept with it"
+    )
     history: list[Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]] = Field(
         default_factory=list,
         max_length=50,
         description="the conversation's earlier questions, oldest first: a follow-up is made "
         "standalone from them",
     )
+
+
+class ConversationIn(BaseModel):
+    title: str = Field("", max_length=200, description="named by its first question if empty")
+
+
+class TurnOut(BaseModel):
+    n: int
+    created_at: float
+    question: str
+    standalone_question: str
+    rewrite: str
+    answer_id: str = Field(description="its audit record")
+    answer: str
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    title: str
+    created_at: float
+    updated_at: float
+    n_turns: int
+
+
+class ConversationOut(ConversationSummary):
+    turns: list[TurnOut]
 
 
 class EvalQuestion(BaseModel):
@@ -235,6 +264,7 @@ class AnswerOut(BaseModel):
     timings: dict[str, float] = Field(description="stage -> seconds")
     standalone_question: str = Field(description="what was searched and answered")
     rewrite: str = Field(description="as asked, carried terms, or the model that rewrote it")
+    conversation_id: str | None = Field(None, description="the conversation it was a turn of")
 
 
 class EvalRunOut(BaseModel):

@@ -22,7 +22,14 @@ from verirag.ingest import IngestReport, Outcome, Selection, save_upload, upload
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import SearchOptions, SearchResult
 from verirag.server.jobs import Job, Jobs, JobView, Queued
-from verirag.store import AsOf, AuditRecord, DocumentInfo, VersionInfo, WriterBusy
+from verirag.store import (
+    AsOf,
+    AuditRecord,
+    Conversation,
+    DocumentInfo,
+    VersionInfo,
+    WriterBusy,
+)
 
 DURABLE_EVERY_S = 5.0
 # How often a server on a shared catalog looks for commits other processes made.
@@ -145,8 +152,15 @@ class Service:
         schema: dict[str, Any] | None = None,
         on_token: TokenSink | None = None,
         history: Sequence[str] = (),
+        conversation_id: str | None = None,
     ) -> Answer:
-        return self.kb.ask(
+        """An answer; in a conversation (one of the principal's), a follow-up made standalone
+        from its earlier questions, and the turn kept."""
+        if conversation_id is not None:
+            if history:
+                raise InvalidInput("give a conversation_id or a history, not both")
+            history = [t.question for t in self.conversation(who, conversation_id).turns]
+        result = self.kb.ask(
             question,
             history=history,
             k=k,
@@ -158,6 +172,35 @@ class Service:
             schema=schema,
             on_token=on_token,
         )
+        if conversation_id is not None:
+            self.kb.conversations.add_turn(
+                conversation_id,
+                question=question,
+                standalone=result.standalone or question,
+                rewrite=result.rewrite or "as asked",
+                answer_id=result.answer_id,
+                answer=result.text,
+            )
+        return result
+
+    # -- conversations ----------------------------------------------------------------
+
+    def start_conversation(self, who: Principal, title: str = "") -> Conversation:
+        return self.kb.conversations.get(self.kb.conversations.start(who.id, title))
+
+    def conversations(self, who: Principal, limit: int = 50) -> list[Conversation]:
+        """The principal's own conversations, most recent first."""
+        return self.kb.conversations.list(principal=who.id, limit=limit)
+
+    def conversation(self, who: Principal, conversation_id: str) -> Conversation:
+        found = self.kb.conversations.get(conversation_id)
+        if not who.owns(found.principal):
+            raise NotFound(f"no conversation {conversation_id!r}")
+        return found
+
+    def delete_conversation(self, who: Principal, conversation_id: str) -> None:
+        self.conversation(who, conversation_id)  # someone else's: not found
+        self.kb.conversations.delete(conversation_id)
 
     def embed(self, who: Principal, texts: Sequence[str]) -> tuple[list[list[float]], int]:
         """The knowledge base's embeddings of ``texts`` (any principal: no document is read)

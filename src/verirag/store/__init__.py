@@ -18,6 +18,7 @@ from verirag.store.catalog import (
     VersionInfo,
     as_timestamp,
 )
+from verirag.store.conversations import Conversation, Conversations, Turn
 from verirag.store.db import CatalogError, Database, WriterBusy, redact, sqlite_url
 from verirag.store.jobs import JobQueue, QueuedJob
 from verirag.store.keys import KeyInfo, KeyStore
@@ -36,6 +37,7 @@ class Store:
         self.runs = EvalRuns(db)
         self.vectors = VectorCache(db)
         self.jobs = JobQueue(db)
+        self.conversations = Conversations(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -53,6 +55,8 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ChunkDetail",
+    "Conversation",
+    "Conversations",
     "CurrentState",
     "Database",
     "DocumentInfo",
@@ -66,6 +70,7 @@ __all__ = [
     "Store",
     "StoredChunk",
     "StoredRun",
+    "Turn",
     "VectorCache",
     "VersionInfo",
     "WriterBusy",

@@ -186,3 +186,32 @@ job_files = Table(
     Column("name", String, primary_key=True),
     Column("data", LargeBinary, nullable=False),
 )
+# Conversations (threads of questions) and their turns: each belongs to the principal that
+# started it; a follow-up is made standalone from the turns before it.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("conversation_id", String(32), primary_key=True),
+    Column("principal", String, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_conversations_principal", "principal", "updated_at"),
+)
+turns = Table(
+    "turns",
+    metadata,
+    Column(
+        "conversation_id",
+        String(32),
+        ForeignKey("conversations.conversation_id"),
+        primary_key=True,
+    ),
+    Column("n", Integer, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("standalone", Text, nullable=False),  # what was searched and answered
+    Column("rewrite", String, nullable=False),  # as asked | carried terms | the model's id
+    Column("answer_id", String(32), nullable=False),  # its audit record
+    Column("answer", Text, nullable=False),
+)

@@ -58,11 +58,12 @@ def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
             "llm": body.llm,
             "schema": body.json_schema,
             "history": body.history,
+            "conversation_id": body.conversation_id,
         }
         if not body.stream:
             result = service.ask(who, body.question, **kwargs)
             observe(metrics, result)
-            return result.to_json()
+            return result.to_json() | {"conversation_id": body.conversation_id}
         return StreamingResponse(
             _ask_events(service, metrics, who, body.question, kwargs),
             media_type="text/event-stream",
@@ -97,7 +98,8 @@ def _ask_events(
                 who, question, on_token=lambda t: events.put(("token", t)), **kwargs
             )
             observe(metrics, result)
-            events.put(("answer", result.to_json()))
+            conversation = {"conversation_id": kwargs.get("conversation_id")}
+            events.put(("answer", result.to_json() | conversation))
         except (ValueError, KeyError, GenerationError) as exc:
             events.put(("error", {"detail": str(exc)}))
         except Exception as exc:  # the stream must end with an event, whatever happened
