@@ -66,14 +66,17 @@ def test_a_job_survives_its_worker_being_killed(tmp_path: Path, postgres_url: st
     finally:
         for p, kb_dir in ((first, "a"), (locals().get("second"), "b")):
             if p is not None and p.poll() is None:
-                os.killpg(p.pid, signal.SIGINT)
+                # SIGTERM, as a service manager stops it (a test run started in the
+                # background inherits SIGINT ignored, and so would the worker).
+                p.send_signal(signal.SIGTERM)
                 try:
                     p.wait(60)
                 except subprocess.TimeoutExpired:
                     os.killpg(p.pid, signal.SIGKILL)
                     log = (tmp_path / f"{kb_dir}.log").read_text()[-3000:]
-                    message = f"worker {kb_dir} ignored Ctrl-C for 60 s:\n{log}"
+                    message = f"worker {kb_dir} ignored SIGTERM for 60 s:\n{log}"
                     raise AssertionError(message) from None
+                assert p.returncode == 0, (tmp_path / f"{kb_dir}.log").read_text()[-3000:]
 
     job = store.jobs.get(job_id)
     assert job.attempts == 2 and job.worker != taken_by

@@ -105,11 +105,19 @@ def worker(
     ] = 30.0,
     once: Annotated[bool, typer.Option("--once", help="stop when the queue is empty")] = False,
 ) -> None:
-    """An ingestion worker: takes upload jobs from the catalog's queue until stopped (Ctrl-C).
-    Run any number, on any machine that reaches the catalog and the index (docs/deploy.md)."""
+    """An ingestion worker: takes upload jobs from the catalog's queue until stopped (Ctrl-C
+    or SIGTERM). Run any number, on any machine that reaches the catalog and the index
+    (docs/deploy.md)."""
     import logging
+    import signal
 
     from verirag.worker import work
+
+    def terminated(*_: object) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C: stop now, close the knowledge base
+
+    # A service manager stops it with SIGTERM; a job it leaves is retried after its lease.
+    signal.signal(signal.SIGTERM, terminated)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     kb = open_local()

@@ -152,8 +152,8 @@ def _parse_and_chunk(job: Job, spec: ChunkerSpec) -> Parsed:
 
 def _ignore_interrupt() -> None:
     """In a parse worker: Ctrl-C reaches the whole process group, and a worker dying of it
-    would be started again while the parent is stopping the pool (a hang, seen in CI); the
-    parent alone stops them."""
+    is started again by the pool while the parent is stopping it; the parent alone stops
+    them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
