@@ -2,7 +2,6 @@
 ``/mcp/``, Prometheus at ``/metrics`` and the web UI at ``/``."""
 
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -189,8 +188,5 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         first = problems[0] if problems else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid"
-        response = _openai_error(400, exc, message)
-        body = json.loads(bytes(response.body))
-        body["error"]["param"] = where
-        return JSONResponse(body, status_code=400)
+        return JSONResponse(openai_api.error_body(400, message, where), status_code=400)
     return await request_validation_exception_handler(request, exc)

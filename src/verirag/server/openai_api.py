@@ -27,7 +27,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from verirag.access import Principal
-from verirag.config import MAX_QUERY_CHARS
 from verirag.errors import InvalidInput, NotFound
 from verirag.generation import Answer
 from verirag.server.metrics import Metrics
@@ -200,9 +199,6 @@ def _refuse_unsupported(body: ChatRequest) -> None:
         )
     if body.messages[-1].role != "user" or not _text(body.messages[-1]).strip():
         raise OpenAIError("the last message must be the user's question", "messages")
-    for m in body.messages:
-        if len(_text(m)) > MAX_QUERY_CHARS and m.role == "user":
-            raise OpenAIError(f"a user message is longer than {MAX_QUERY_CHARS} characters")
 
 
 def cut(

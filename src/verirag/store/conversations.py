@@ -18,6 +18,10 @@ from verirag.store.db import Database
 TITLE_CHARS = 80
 
 
+def _title(text: str) -> str:
+    return " ".join(text.split())[:TITLE_CHARS]
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     n: int
@@ -79,7 +83,7 @@ class Conversations:
                 {
                     "conversation_id": conversation_id,
                     "principal": principal,
-                    "title": " ".join(title.split())[:TITLE_CHARS],
+                    "title": _title(title),
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -151,9 +155,9 @@ class Conversations:
                     ).scalar()
                     n = int(last or 0) + 1
                     conn.execute(s.turns.insert(), {**row, "n": n, "created_at": now})
-                    title = " ".join(question.split())[:TITLE_CHARS]
                     untitled = s.conversations.c.title == ""
-                    conn.execute(update(s.conversations).where(this, untitled).values(title=title))
+                    named = update(s.conversations).where(this, untitled)
+                    conn.execute(named.values(title=_title(question)))
                 return n
             except IntegrityError:
                 if attempt == 2:
