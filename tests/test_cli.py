@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import SAMPLE, write
+from verirag import KnowledgeBase
 from verirag.cli import app
 
 runner = CliRunner()
@@ -114,6 +116,16 @@ def test_ask_cites_and_audits(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     out = tmp_path / "audit.jsonl"
     assert "wrote 2 answers" in cli("audit", "export", "--out", str(out))
     assert len(out.read_text().splitlines()) == 2
+    # Feedback (given in the web UI or the API) goes out with --feedback, and only rated ones.
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        kb.audit.give_feedback(answer_id, "key:abc", helpful=False, comment="cites v1")
+    rated = tmp_path / "rated.jsonl"
+    assert "wrote 1 answers with feedback" in cli("audit", "export", "--feedback", "-o", str(rated))
+    (line,) = [json.loads(x) for x in rated.read_text().splitlines()]
+    assert line["answer_id"] == answer_id and line["question"].startswith("how many days")
+    assert [(f["principal"], f["helpful"], f["comment"]) for f in line["feedback"]] == [
+        ("key:abc", False, "cites v1")
+    ]
     cli("audit", "show", "nope", code=1)
     cli("ask", "   ", code=2)
 

@@ -27,3 +27,9 @@ def test_example_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     shutil.copytree(SAMPLE, tmp_path / "sample")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_image_a_page_shows_is_there(page: Path) -> None:
+    for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text()):
+        assert (page.parent / image).is_file(), f"{page.name} shows a missing {image}"

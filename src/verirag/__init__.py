@@ -9,7 +9,7 @@ from verirag.generation import Answer, Claim, GenerationError, Source
 from verirag.ingest import IngestReport, Outcome, Status, TextRecord
 from verirag.kb import KnowledgeBase
 from verirag.retrieval import Fusion, Mode, SearchOptions, SearchResult
-from verirag.store import AuditRecord, DocumentInfo, StoredChunk, VersionInfo
+from verirag.store import AuditRecord, DocumentInfo, Feedback, StoredChunk, VersionInfo
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "Claim",
     "Config",
     "DocumentInfo",
+    "Feedback",
     "Forbidden",
     "Fusion",
     "GenerationError",

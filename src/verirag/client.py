@@ -27,6 +27,7 @@ from verirag.store import (
     AsOf,
     AuditRecord,
     DocumentInfo,
+    Feedback,
     KeyInfo,
     StoredChunk,
     StoredRun,
@@ -327,22 +328,38 @@ class _Audit:
         return _audit(self._remote.request("GET", f"/api/audit/{answer_id}"))
 
     def records(
-        self, *, limit: int | None = None, since: float | None = None
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        since: float | None = None,
+        rated: bool = False,
     ) -> Iterator[AuditRecord]:
-        params: dict[str, Any] = {"limit": limit or 1000}
+        params: dict[str, Any] = {"limit": limit or 1000, "offset": offset, "rated": rated}
         for data in self._remote.request("GET", "/api/audit", params=params):
             record = _audit(data)
             if since is None or record.created_at >= since:
                 yield record
 
-    def export(self, path: Path) -> int:
-        return write_jsonl(self.records(), path)
+    def give_feedback(
+        self, answer_id: str, principal: str, *, helpful: bool, comment: str = ""
+    ) -> Feedback:
+        """The server records it as the key's principal (``principal`` is not sent)."""
+        body = {"helpful": helpful, "comment": comment}
+        return Feedback(
+            **self._remote.request("POST", f"/api/audit/{answer_id}/feedback", json=body)
+        )
+
+    def export(self, path: Path, *, rated: bool = False) -> int:
+        return write_jsonl(self.records(rated=rated), path)
 
 
 def _audit(data: dict[str, Any]) -> AuditRecord:
-    head = {f.name for f in dataclasses.fields(AuditRecord)} - {"trace"}
+    head = {f.name for f in dataclasses.fields(AuditRecord)} - {"trace", "feedback"}
     return AuditRecord(
-        **{k: data[k] for k in head}, trace={k: v for k, v in data.items() if k not in head}
+        **{k: data[k] for k in head},
+        trace={k: v for k, v in data.items() if k not in head | {"feedback"}},
+        feedback=tuple(Feedback(**f) for f in data.get("feedback", [])),
     )
 
 

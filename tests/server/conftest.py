@@ -105,7 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 # -- a knowledge base whose access changes over time: what the security tests probe ------
 
 # Tokens only restricted text holds: none may reach a principal outside ``hr``.
-RESTRICTED = ("XFLIPTWOHR", "LOCKONEPUB", "LOCKTWOHR", "BACKONEHR", SECRET)
+RESTRICTED = ("XFLIPTWOHR", "LOCKONEPUB", "LOCKTWOHR", "BACKONEHR", SECRET, "TAGPAYROLLHR")
 
 
 @dataclass
@@ -124,7 +124,7 @@ def _put(folder: Path, name: str, text: str) -> Path:
 def build_vault(root: Path) -> tuple[Path, dict[str, str], float]:
     """flip.md: hr in v1, public in v2 (the old version stays hr). lock.md: public in v1, hr
     in v2 (restricting is retroactive). back.md: hr, removed, back as public. salaries.md:
-    hr. The sample corpus: public."""
+    hr, tagged with a tag no other document has. The sample corpus: public."""
     path = root / "kb"
     docs = root / "docs"
     with KnowledgeBase(path) as kb:
@@ -142,7 +142,8 @@ def build_vault(root: Path) -> tuple[Path, dict[str, str], float]:
         kb.ingest(_put(docs, "back.md", back.format("BACKONEHR at midnight")), access=["hr"])
         kb.remove("back.md")
         kb.ingest(_put(docs, "back.md", back.format("on Sunday")), access=["public"])
-        kb.ingest(_put(docs / "private", "salaries.md", SALARIES), access=["hr"])
+        salaries = _put(docs / "private", "salaries.md", SALARIES)
+        kb.ingest(salaries, access=["hr"], metadata={"tags": ["TAGPAYROLLHR"]})
         # Asked by the owner at the command line (principal "local").
         kb.ask("What is the lockbox phrase for visitors?", principal="local")
         keys = kb.keys

@@ -63,6 +63,11 @@ def _bodies(vault: Vault) -> dict[tuple[str, str], list[dict[str, Any]]]:
         ],
         ("post", "/api/ingest"): [{"paths": [str(vault.path.parent / "docs")]}],
         ("post", "/api/keys"): [{"name": "mine", "groups": ["hr"]}, {"name": "a", "admin": True}],
+        # feedback on others' answers (hana's, the owner's): refused as not found
+        ("post", "/api/audit/{answer_id}/feedback"): [
+            {"helpful": True},
+            {"helpful": False, "comment": "wrong"},
+        ],
     }
 
 
@@ -94,12 +99,20 @@ def _path_values(vault: Vault) -> dict[str, list[str]]:
     }
 
 
-QUERY_VALUES = {
+# None: the parameter left out (its default).
+QUERY_VALUES: dict[str, list[str | None]] = {
     "old": ["1"],
     "new": ["2", "3"],
     "limit": ["500"],
+    "offset": [None, "1"],
     "wait": ["0"],
     "removed": ["false", "true"],
+    "rated": [None, "true"],
+    # the document list's filters, each by a value restricted documents have
+    "q": [None, "lock"],
+    "access": [None, "hr"],
+    "tag": [None, "TAGPAYROLLHR"],
+    "format": [None, "markdown"],
 }
 
 
@@ -139,11 +152,8 @@ def test_no_route_leaks_restricted_text_to_a_low_privilege_key(vault: Vault) -> 
                 for name, value in zip(names, values, strict=True):
                     url = url.replace("{" + name + "}", value).replace("{" + name + ":path}", value)
                 for combo in itertools.product(*(QUERY_VALUES[q] for q in query)):
-                    full = url + (
-                        "?" + "&".join(f"{q}={v}" for q, v in zip(query, combo, strict=True))
-                        if query
-                        else ""
-                    )
+                    given = [(q, v) for q, v in zip(query, combo, strict=True) if v is not None]
+                    full = url + ("?" + "&".join(f"{q}={v}" for q, v in given) if given else "")
                     calls += [(method, full, body) for body in payloads]
     deletes = [
         ("delete", p.replace("{" + name + "}", v).replace("{" + name + ":path}", v), None)

@@ -328,3 +328,49 @@ def test_every_route_declares_its_response_and_a_bug_is_a_500(
             assert response.status_code == 500
             missing = client.get("/api/documents/nothing-here.md")
             assert missing.status_code == 404 and "nothing-here.md" in missing.json()["detail"]
+
+
+def test_the_document_list_filters_and_pages(server: Server) -> None:
+    with server.client(server.outsider) as otto, server.client(server.hr) as hana:
+        everything = otto.get("/api/documents")
+        total = int(everything.headers["X-Total-Count"])
+        assert total == len(everything.json()) >= 8
+        ids = [d["doc_id"] for d in everything.json()]
+        assert ids == sorted(ids)
+        page = otto.get("/api/documents?offset=2&limit=3")
+        assert [d["doc_id"] for d in page.json()] == ids[2:5]
+        assert page.headers["X-Total-Count"] == str(total)  # of all that match, not the page
+        md = otto.get("/api/documents?format=markdown").json()
+        assert len(md) == 3 and {d["format"] for d in md} == {"markdown"}
+        found = otto.get("/api/documents?q=REFUND").json()  # id or title, any case
+        assert [d["doc_id"] for d in found] == ["refund-policy.md"]
+        # A group filter narrows what the key may read; it never widens it.
+        assert otto.get("/api/documents?access=hr").json() == []
+        assert [d["doc_id"] for d in hana.get("/api/documents?access=hr").json()] == ["salaries.md"]
+        facets = otto.get("/api/facets").json()
+        assert facets["access"] == {"public": total} and sum(facets["formats"].values()) == total
+        assert "hr" in hana.get("/api/facets").json()["access"]
+        assert otto.get("/api/documents?limit=0").status_code == 422
+
+
+def test_feedback_is_kept_with_the_answer_and_only_by_its_readers(server: Server) -> None:
+    with server.client(server.outsider) as otto, server.client(server.hr) as hana:
+        answer_id = otto.post("/api/ask", json={"question": QUESTION}).json()["answer_id"]
+        given = otto.post(
+            f"/api/audit/{answer_id}/feedback", json={"helpful": False, "comment": "old policy"}
+        )
+        assert given.status_code == 201, given.text
+        assert given.json()["principal"] == "key:" + server.outsider.split("_")[1]
+        # Someone else's answer is not found (not confirmed to exist), and gets no feedback.
+        assert (
+            hana.post(f"/api/audit/{answer_id}/feedback", json={"helpful": True}).status_code == 404
+        )
+        record = otto.get(f"/api/audit/{answer_id}").json()
+        assert [(f["helpful"], f["comment"]) for f in record["feedback"]] == [(False, "old policy")]
+        rated = otto.get("/api/audit?rated=true").json()
+        assert [r["answer_id"] for r in rated] == [answer_id]
+        newest = otto.get("/api/audit?limit=1").json()
+        older = otto.get("/api/audit?limit=1&offset=1").json()
+        assert newest[0]["answer_id"] == answer_id and (not older or older[0] != newest[0])
+        bad = otto.post(f"/api/audit/{answer_id}/feedback", json={"comment": "no verdict"})
+        assert bad.status_code == 422

@@ -61,11 +61,15 @@ def audit_show(answer_id: Annotated[str, typer.Argument(help="answer id")]) -> N
 @audit_app.command("export")
 def audit_export(
     path: Annotated[Path, typer.Option("--out", "-o", help="JSONL file")] = Path("audit.jsonl"),
+    feedback: Annotated[
+        bool, typer.Option("--feedback", help="only answers with feedback (kept in each line)")
+    ] = False,
 ) -> None:
-    """Every trace as one JSON line, oldest first."""
+    """Every trace as one JSON line, oldest first, with the feedback given on it."""
     with open_kb() as kb:
-        n = kb.audit.export(path)
-    out.print(f"wrote {n} answers to {path}")
+        n = kb.audit.export(path, rated=feedback)
+    rated = " with feedback" if feedback else ""
+    out.print(f"wrote {n} answers{rated} to {path}")
 
 
 report_app = typer.Typer(help="Reports from the audit trail.", no_args_is_help=True)

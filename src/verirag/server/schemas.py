@@ -98,6 +98,11 @@ class IngestRequest(BaseModel):
     include_all: bool = Field(False, description="also node_modules, build, .gitignore'd files")
 
 
+class FeedbackIn(BaseModel):
+    helpful: bool
+    comment: str = Field("", max_length=2000)
+
+
 class KeyRequest(BaseModel):
     name: str = Field(min_length=1)
     groups: list[str] = Field(default_factory=list)
@@ -130,6 +135,13 @@ class DocumentOut(BaseModel):
     access: list[str]
     n_chunks: int
     source_uri: str | None = Field(description="admins only")
+    metadata: dict[str, Any] = Field(description="the newest version's")
+
+
+class Facets(BaseModel):
+    formats: dict[str, int] = Field(description="format -> readable documents")
+    access: dict[str, int] = Field(description="group -> readable documents")
+    tags: dict[str, int] = Field(description="tag -> readable documents")
 
 
 class VersionOut(BaseModel):
@@ -276,9 +288,16 @@ class EvalRunOut(BaseModel):
     summary: dict[str, Any]
 
 
+class FeedbackOut(BaseModel):
+    principal: str
+    created_at: float
+    helpful: bool
+    comment: str
+
+
 class AuditOut(BaseModel):
     """An answer's trace: the record's columns, then the trace's fields (filters, retrieved
-    chunks, sources, claims, prompt and its hash, per-stage timings)."""
+    chunks, sources, claims, prompt and its hash, per-stage timings), and its feedback."""
 
     model_config = ConfigDict(extra="allow")
     answer_id: str
@@ -290,6 +309,7 @@ class AuditOut(BaseModel):
     tokens_in: int
     tokens_out: int
     cost: float
+    feedback: list[FeedbackOut] = Field(description="each principal's latest word on it")
 
 
 class KeyCreated(BaseModel):

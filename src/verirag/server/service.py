@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Unpack
@@ -27,6 +28,7 @@ from verirag.store import (
     AuditRecord,
     Conversation,
     DocumentInfo,
+    Feedback,
     VersionInfo,
     WriterBusy,
 )
@@ -87,11 +89,43 @@ class Service:
 
     # -- documents --------------------------------------------------------------------
 
-    def documents(self, who: Principal, *, removed: bool = False) -> list[dict[str, Any]]:
-        """The documents the principal may read; with ``removed``, an admin's list also
-        holds the tombstoned ones."""
+    def documents(
+        self,
+        who: Principal,
+        *,
+        removed: bool = False,
+        text: str = "",
+        group: str | None = None,
+        tag: str | None = None,
+        fmt: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The documents the principal may read, by id; with ``removed``, an admin's list
+        also holds the tombstoned ones. Narrowed to those whose id or title holds ``text``,
+        readable by ``group``, tagged ``tag`` (metadata ``tags``) or of format ``fmt``."""
         docs = self.kb.documents(groups=who.groups, include_removed=removed and who.admin)
-        return [_document_json(d, who) for d in docs]
+        wanted = text.casefold()
+        return [
+            _document_json(d, who)
+            for d in docs
+            if (not wanted or wanted in f"{d.doc_id}\n{d.title or ''}".casefold())
+            and (group is None or group in d.access)
+            and (tag is None or tag in _tags(d))
+            and (fmt is None or d.format == fmt)
+        ]
+
+    def facets(self, who: Principal) -> dict[str, dict[str, int]]:
+        """How many readable documents have each format, access group and tag: what the
+        document list can be narrowed by."""
+        counts: dict[str, Counter[str]] = {
+            "formats": Counter(),
+            "access": Counter(),
+            "tags": Counter(),
+        }
+        for d in self.kb.documents(groups=who.groups):
+            counts["formats"][d.format or ""] += 1
+            counts["access"].update(d.access)
+            counts["tags"].update(_tags(d))
+        return {name: dict(sorted(c.items())) for name, c in counts.items()}
 
     def document(self, who: Principal, doc_id: str) -> dict[str, Any]:
         """A document and the versions of it the principal may read."""
@@ -215,15 +249,27 @@ class Service:
         """Tokens in the embedder's tokenizer: how usage is counted without a model's own."""
         return self.kb.count_tokens(text)
 
-    def answers(self, who: Principal, limit: int = 50) -> list[AuditRecord]:
-        """Recent answers: all of them for an admin, a principal's own otherwise."""
-        return list(self.kb.audit.records(limit=limit, principal=None if who.admin else who.id))
+    def answers(
+        self, who: Principal, limit: int = 50, *, offset: int = 0, rated: bool = False
+    ) -> list[AuditRecord]:
+        """Recent answers, newest first: all of them for an admin, a principal's own
+        otherwise; only those with feedback when ``rated``."""
+        owner = None if who.admin else who.id
+        records = self.kb.audit.records(limit=limit, offset=offset, principal=owner, rated=rated)
+        return list(records)
 
     def answer(self, who: Principal, answer_id: str) -> AuditRecord:
         record = self.kb.audit.get(answer_id)
         if not who.owns(record.principal):
             raise NotFound(f"no answer {answer_id!r} in the audit trail")
         return record
+
+    def give_feedback(
+        self, who: Principal, answer_id: str, *, helpful: bool, comment: str = ""
+    ) -> Feedback:
+        """Feedback on an answer the principal may read (its own; an admin: any)."""
+        self.answer(who, answer_id)
+        return self.kb.audit.give_feedback(answer_id, who.id, helpful=helpful, comment=comment)
 
     # -- evaluation runs --------------------------------------------------------------
 
@@ -389,6 +435,14 @@ def _report(outcome: Outcome) -> IngestReport:
 def _admin(who: Principal) -> None:
     if not who.admin:
         raise Forbidden("only an admin key may change documents")
+
+
+def _tags(d: DocumentInfo) -> list[str]:
+    """A document's metadata ``tags`` (one string or a list), as a list."""
+    found = d.metadata.get("tags")
+    if isinstance(found, str):
+        return [found]
+    return [str(t) for t in found] if isinstance(found, list) else []
 
 
 def _document_json(d: DocumentInfo, who: Principal) -> dict[str, Any]:

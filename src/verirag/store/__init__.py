@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verirag.store.audit import AuditLog, AuditRecord, write_jsonl
+from verirag.store.audit import AuditLog, AuditRecord, Feedback, write_jsonl
 from verirag.store.catalog import (
     AsOf,
     Catalog,
@@ -61,6 +61,7 @@ __all__ = [
     "Database",
     "DocumentInfo",
     "EvalRuns",
+    "Feedback",
     "IndexRow",
     "JobQueue",
     "KeyInfo",

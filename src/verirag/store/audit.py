@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, select
 
 from verirag.errors import NotFound
 from verirag.store import schema as s
 from verirag.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One principal's word on an answer: helpful or not, and why."""
+
+    principal: str
+    created_at: float
+    helpful: bool
+    comment: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +38,7 @@ class AuditRecord:
     tokens_out: int
     cost: float
     trace: dict[str, Any]
+    feedback: tuple[Feedback, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,11 +52,12 @@ class AuditRecord:
             "tokens_out": self.tokens_out,
             "cost": self.cost,
             **self.trace,
+            "feedback": [asdict(f) for f in self.feedback],
         }
 
 
 class AuditLog:
-    """The ``answers`` table: append, look up, list, export."""
+    """The ``answers`` table (append, look up, list, export) and the feedback on them."""
 
     def __init__(self, db: Database) -> None:
         self.engine = db.engine
@@ -72,28 +85,76 @@ class AuditLog:
             row = conn.execute(
                 select(s.answers).where(s.answers.c.answer_id == answer_id)
             ).one_or_none()
-        if row is None:
-            raise NotFound(f"no answer {answer_id!r} in the audit trail")
-        return AuditRecord(**row._asdict())
+            if row is None:
+                raise NotFound(f"no answer {answer_id!r} in the audit trail")
+            return _with_feedback(conn, [AuditRecord(**row._asdict())])[0]
 
     def records(
-        self, *, limit: int | None = None, since: float | None = None, principal: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        since: float | None = None,
+        principal: str | None = None,
+        rated: bool = False,
     ) -> Iterator[AuditRecord]:
-        """Newest first; only ``principal``'s when given."""
-        query = select(s.answers).order_by(s.answers.c.created_at.desc())
+        """Newest first, each with its feedback; only ``principal``'s when given, only those
+        with feedback when ``rated``."""
+        a = s.answers
+        query = select(a).order_by(a.c.created_at.desc(), a.c.answer_id)
         if since is not None:
-            query = query.where(s.answers.c.created_at >= since)
+            query = query.where(a.c.created_at >= since)
         if principal is not None:
-            query = query.where(s.answers.c.principal == principal)
+            query = query.where(a.c.principal == principal)
+        if rated:
+            query = query.where(a.c.answer_id.in_(select(s.feedback.c.answer_id)))
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                yield AuditRecord(**row._asdict())
+            result = conn.execute(query)
+            while page := result.fetchmany(_PAGE):
+                yield from _with_feedback(conn, [AuditRecord(**r._asdict()) for r in page])
 
-    def export(self, path: Path) -> int:
-        """Every record as one JSON line, oldest first; returns how many."""
-        return write_jsonl(self.records(), path)
+    def give_feedback(
+        self, answer_id: str, principal: str, *, helpful: bool, comment: str = ""
+    ) -> Feedback:
+        """Record ``principal``'s feedback on an answer, replacing their earlier word."""
+        given = Feedback(principal, time.time(), helpful, comment)
+        f = s.feedback
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(s.answers.c.answer_id).where(s.answers.c.answer_id == answer_id)
+            ).one_or_none()
+            if found is None:
+                raise NotFound(f"no answer {answer_id!r} in the audit trail")
+            conn.execute(
+                delete(f).where((f.c.answer_id == answer_id) & (f.c.principal == principal))
+            )
+            conn.execute(f.insert(), {"answer_id": answer_id, **asdict(given)})
+        return given
+
+    def export(self, path: Path, *, rated: bool = False) -> int:
+        """Every record (only those with feedback when ``rated``) as one JSON line, oldest
+        first; returns how many."""
+        return write_jsonl(self.records(rated=rated), path)
+
+
+_PAGE = 500  # records per feedback look-up (one query for each page of answers)
+
+
+def _with_feedback(conn: Connection, records: list[AuditRecord]) -> list[AuditRecord]:
+    f = s.feedback
+    query = (
+        select(f).where(f.c.answer_id.in_([r.answer_id for r in records])).order_by(f.c.created_at)
+    )
+    given: dict[str, list[Feedback]] = {}
+    for row in conn.execute(query):
+        given.setdefault(row.answer_id, []).append(
+            Feedback(row.principal, row.created_at, row.helpful, row.comment)
+        )
+    return [replace(r, feedback=tuple(given.get(r.answer_id, ()))) for r in records]
 
 
 def write_jsonl(records: Iterable[AuditRecord], path: Path) -> int:

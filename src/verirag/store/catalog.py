@@ -81,6 +81,7 @@ class DocumentInfo:
     access: list[str]
     n_chunks: int
     source_uri: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)  # the newest version's
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +444,15 @@ class Catalog:
         ``groups`` may read."""
         v, d = s.versions, s.documents
         query = (
-            select(d, v.c.title, v.c.format, v.c.access, v.c.n_chunks, v.c.source_uri)
+            select(
+                d,
+                v.c.title,
+                v.c.format,
+                v.c.access,
+                v.c.n_chunks,
+                v.c.source_uri,
+                v.c.doc_metadata,
+            )
             .join(v, (v.c.doc_id == d.c.doc_id) & (v.c.version == d.c.latest_version))
             .order_by(d.c.doc_id)
         )
@@ -465,6 +474,7 @@ class Catalog:
                 list(r.access),
                 r.n_chunks,
                 r.source_uri,
+                dict(r.doc_metadata),
             )
             for r in rows
             if may_read(groups, r.access)

@@ -133,6 +133,17 @@ answers = Table(
     Column("trace", JSON, nullable=False),  # filters, retrieved chunks, prompt, answer, timings
     Index("ix_answers_created", "created_at"),
 )
+# Feedback on an answer (helpful or not, and why): one row per answer and principal, the
+# latest word replacing the earlier; the answer's own row stays as it was written.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("answer_id", String(32), ForeignKey("answers.answer_id"), primary_key=True),
+    Column("principal", String, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("comment", Text, nullable=False),
+)
 # API keys of the HTTP server: only a hash of each key is stored.
 api_keys = Table(
     "api_keys",

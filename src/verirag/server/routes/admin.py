@@ -9,7 +9,15 @@ from fastapi.responses import PlainTextResponse, Response
 from verirag.access import Principal
 from verirag.server.auth import Auth
 from verirag.server.metrics import CONTENT_TYPE, Metrics
-from verirag.server.schemas import AuditOut, Health, KeyCreated, KeyRequest, WhoAmI
+from verirag.server.schemas import (
+    AuditOut,
+    FeedbackIn,
+    FeedbackOut,
+    Health,
+    KeyCreated,
+    KeyRequest,
+    WhoAmI,
+)
 from verirag.server.service import Service
 from verirag.store import KeyInfo
 
@@ -28,12 +36,25 @@ def router(service: Service, auth: Auth, metrics: Metrics) -> APIRouter:
         return {"id": who.id, "name": who.name, "groups": who.groups, "admin": who.admin}
 
     @api.get("/api/audit", response_model=list[AuditOut])
-    def audit(who: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
-        return [r.to_json() for r in service.answers(who, limit)]
+    def audit(
+        who: Who,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        rated: Annotated[bool, Query(description="only answers with feedback")] = False,
+    ) -> list[dict[str, Any]]:
+        """Answers newest first (yours; an admin: everyone's), a page at a time."""
+        return [r.to_json() for r in service.answers(who, limit, offset=offset, rated=rated)]
 
     @api.get("/api/audit/{answer_id}", response_model=AuditOut)
     def audit_one(who: Who, answer_id: str) -> dict[str, Any]:
         return service.answer(who, answer_id).to_json()
+
+    @api.post("/api/audit/{answer_id}/feedback", status_code=201, response_model=FeedbackOut)
+    def feedback(who: Who, answer_id: str, body: FeedbackIn) -> dict[str, Any]:
+        """Say whether an answer helped (and why): kept with its audit record, one word per
+        principal (a new one replaces the last)."""
+        given = service.give_feedback(who, answer_id, helpful=body.helpful, comment=body.comment)
+        return dataclasses.asdict(given)
 
     @api.get("/api/keys", response_model=list[KeyInfo])
     def list_keys(who: Admin) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ remove."""
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from verirag.access import Principal
 from verirag.errors import InvalidInput
@@ -14,6 +14,7 @@ from verirag.server.schemas import (
     DiffOut,
     DocumentDetail,
     DocumentOut,
+    Facets,
     IngestRequest,
     JobOut,
     VersionText,
@@ -27,9 +28,28 @@ def router(service: Service, auth: Auth) -> APIRouter:
     Admin = Annotated[Principal, Depends(auth.admin)]
 
     @api.get("/documents", response_model=list[DocumentOut])
-    def documents(who: Who, removed: bool = False) -> list[dict[str, Any]]:
-        """The documents the caller may read (an admin: with ``removed``, tombstoned ones)."""
-        return service.documents(who, removed=removed)
+    def documents(
+        who: Who,
+        response: Response,
+        removed: bool = False,
+        q: Annotated[str, Query(max_length=200, description="in the id or title")] = "",
+        access: Annotated[str | None, Query(description="readable by this group")] = None,
+        tag: Annotated[str | None, Query(description="metadata tags hold it")] = None,
+        format: Annotated[str | None, Query(description="markdown, pdf, html, ...")] = None,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int | None, Query(ge=1, le=1000, description="default: all")] = None,
+    ) -> list[dict[str, Any]]:
+        """The documents the caller may read, by id (an admin: with ``removed``, tombstoned
+        ones), narrowed by the filters given, a page at a time; ``X-Total-Count`` says how
+        many match."""
+        found = service.documents(who, removed=removed, text=q, group=access, tag=tag, fmt=format)
+        response.headers["X-Total-Count"] = str(len(found))
+        return found[offset : None if limit is None else offset + limit]
+
+    @api.get("/facets", response_model=Facets)
+    def facets(who: Who) -> dict[str, dict[str, int]]:
+        """How many readable documents have each format, access group and tag."""
+        return service.facets(who)
 
     @api.post("/documents", status_code=202, response_model=JobOut)
     def upload(
