@@ -110,12 +110,19 @@ def test_ask_cites_and_audits(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     trace = cli("audit", "show", answer_id)
     assert '"question": "how many days do I have to return an item?"' in trace
     assert '"doc_id": "refund-policy.md"' in trace
+    followed = cli(
+        "ask",
+        "How long does it take?",
+        "--history",
+        "Tell me about refunds to the original payment method.",
+    )
+    assert "searched as: How long does it take? (" in followed and "carried terms" in followed
     abstained = cli("ask", "what is the warranty on tents?")  # the FAQ saying it is retired
     assert abstained.startswith("The documents don't say")
     assert answer_id in cli("audit", "list")
     out = tmp_path / "audit.jsonl"
-    assert "wrote 2 answers" in cli("audit", "export", "--out", str(out))
-    assert len(out.read_text().splitlines()) == 2
+    assert "wrote 3 answers" in cli("audit", "export", "--out", str(out))
+    assert len(out.read_text().splitlines()) == 3
     # Feedback (given in the web UI or the API) goes out with --feedback, and only rated ones.
     with KnowledgeBase(tmp_path / "kb") as kb:
         kb.audit.give_feedback(answer_id, "key:abc", helpful=False, comment="cites v1")

@@ -157,6 +157,7 @@ class Remote:
         as_of: AsOf | None = None,
         groups: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        history: Sequence[str] = (),
     ) -> Answer:
         body = {
             "question": question,
@@ -165,6 +166,7 @@ class Remote:
             "filters": metadata,
             "llm": llm,
             "schema": schema,
+            "history": list(history),
         }
         return Answer.from_json(self.request("POST", "/api/ask", json=body, groups=groups))
 

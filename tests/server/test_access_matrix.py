@@ -184,7 +184,8 @@ def test_no_route_leaks_restricted_text_to_a_low_privilege_key(vault: Vault) -> 
 
 MCP_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
     "search": [{"query": q, "k": 50} for q in QUESTIONS],
-    "ask": [{"question": q} for q in QUESTIONS],
+    "ask": [{"question": q} for q in QUESTIONS]
+    + [{"question": "And what else?", "history": QUESTIONS[:4]}],
     "list_documents": [{}, {"limit": 1}, {"limit": 2, "cursor": "bG9jay5tZA=="}],  # lock.md
     "get_document": [{"doc_id": d, "version": v} for d in DOCS for v in (None, 1, 2, 3)]
     + [{"doc_id": d, "offset": 20, "length": 30} for d in DOCS],

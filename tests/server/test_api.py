@@ -341,14 +341,18 @@ def test_the_document_list_filters_and_pages(server: Server) -> None:
         assert [d["doc_id"] for d in page.json()] == ids[2:5]
         assert page.headers["X-Total-Count"] == str(total)  # of all that match, not the page
         md = otto.get("/api/documents?format=markdown").json()
-        assert len(md) == 3 and {d["format"] for d in md} == {"markdown"}
+        assert [d["doc_id"] for d in md] == [
+            d["doc_id"] for d in everything.json() if d["format"] == "markdown"
+        ]
+        assert "refund-policy.md" in [d["doc_id"] for d in md]
         found = otto.get("/api/documents?q=REFUND").json()  # id or title, any case
-        assert [d["doc_id"] for d in found] == ["refund-policy.md"]
+        assert "refund-policy.md" in [d["doc_id"] for d in found]
+        assert all("refund" in f"{d['doc_id']} {d['title']}".lower() for d in found)
         # A group filter narrows what the key may read; it never widens it.
         assert otto.get("/api/documents?access=hr").json() == []
         assert [d["doc_id"] for d in hana.get("/api/documents?access=hr").json()] == ["salaries.md"]
         facets = otto.get("/api/facets").json()
-        assert facets["access"] == {"public": total} and sum(facets["formats"].values()) == total
+        assert facets["access"]["public"] == total and sum(facets["formats"].values()) == total
         assert "hr" in hana.get("/api/facets").json()["access"]
         assert otto.get("/api/documents?limit=0").status_code == 422
 

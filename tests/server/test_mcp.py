@@ -76,6 +76,12 @@ def test_http_tools_run_as_the_keys_principal(server: Server) -> None:
         assert denied["isError"] and SECRET not in json.dumps(denied)
         shown = _call(hana, "get_document", {"doc_id": "salaries.md"})
         assert SECRET in json.dumps(shown)
+        # A follow-up with the conversation's earlier questions is made standalone first.
+        history = ["Tell me about refunds to the original payment method."]
+        followed = _call(otto, "ask", {"question": "How long does it take?", "history": history})
+        answer = followed["structuredContent"]
+        assert answer["rewrite"] == "carried terms", answer  # type: ignore[index]
+        assert "refunds" in answer["standalone_question"]  # type: ignore[index]
     with server.client(None) as anonymous:
         response = anonymous.post(
             "/mcp/",

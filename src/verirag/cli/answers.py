@@ -94,10 +94,17 @@ def ask(
     ] = None,
     group: GroupOption = None,
     filter_: FilterOption = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--history", help="an earlier question of the conversation (repeat, oldest first)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
 ) -> None:
     """A grounded answer with numbered citations (document, section, page, version), every
-    sentence checked against its sources; the answer id opens its audit trace."""
+    sentence checked against its sources; the answer id opens its audit trace. A follow-up
+    with ``--history`` is answered as the standalone question made from it."""
     from verirag.generation import GenerationError
 
     try:
@@ -114,6 +121,7 @@ def ask(
                 metadata=parse_filters(filter_),
                 llm=llm,
                 schema=shape,
+                history=history or (),
             )
         except (ValueError, GenerationError) as exc:
             err.print(f"[red]{exc}[/red]")
@@ -121,6 +129,8 @@ def ask(
     if as_json:
         out.print_json(json.dumps(answer.to_json()))
         return
+    if answer.standalone and answer.standalone != question:
+        out.print(Text(f"searched as: {answer.standalone} ({answer.rewrite})"), style="dim")
     out.print(Text(answer.text), style="yellow" if answer.abstained else None)
     for claim in answer.unsupported:
         out.print(f"[red]unsupported:[/red] {claim.text} ({claim.reason})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import version as package_version
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -116,7 +116,14 @@ class Tools(Protocol):
         self, who: Principal, query: str, *, k: int = 10, as_of: str | None = None
     ) -> list[SearchResult]: ...
 
-    def ask(self, who: Principal, question: str, *, as_of: str | None = None) -> Answer: ...
+    def ask(
+        self,
+        who: Principal,
+        question: str,
+        *,
+        as_of: str | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer: ...
 
     def documents(self, who: Principal) -> list[dict[str, Any]]: ...
 
@@ -139,8 +146,15 @@ class Proxy:
     ) -> list[SearchResult]:
         return self.remote.search(query, k=k, as_of=as_of, groups=who.groups)
 
-    def ask(self, who: Principal, question: str, *, as_of: str | None = None) -> Answer:
-        return self.remote.ask(question, as_of=as_of, groups=who.groups)
+    def ask(
+        self,
+        who: Principal,
+        question: str,
+        *,
+        as_of: str | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer:
+        return self.remote.ask(question, as_of=as_of, groups=who.groups, history=history)
 
     def documents(self, who: Principal) -> list[dict[str, Any]]:
         return list(self.remote.request("GET", "/api/documents", groups=who.groups))
@@ -172,10 +186,17 @@ def build_mcp(service: Tools, resolve: Resolve) -> MCPServer:
 
     @mcp.tool()
     @_explained
-    def ask(question: str, ctx: Context, as_of: str | None = None) -> dict[str, Any]:
+    def ask(
+        question: str,
+        ctx: Context,
+        as_of: str | None = None,
+        history: list[str] | None = None,
+    ) -> dict[str, Any]:
         """A grounded answer whose sentences cite [n] sources, each checked against what it
-        cites; abstains ("The documents don't say ...") when they don't."""
-        return service.ask(who(ctx), question, as_of=as_of).to_json()
+        cites; abstains ("The documents don't say ...") when they don't. For a follow-up,
+        pass the conversation's earlier questions (oldest first) as ``history``: it is
+        answered as the standalone question made from them (``standalone_question``)."""
+        return service.ask(who(ctx), question, as_of=as_of, history=history or ()).to_json()
 
     @mcp.tool()
     @_explained
