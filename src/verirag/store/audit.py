@@ -147,7 +147,9 @@ _PAGE = 500  # records per feedback look-up (one query for each page of answers)
 def _with_feedback(conn: Connection, records: list[AuditRecord]) -> list[AuditRecord]:
     f = s.feedback
     query = (
-        select(f).where(f.c.answer_id.in_([r.answer_id for r in records])).order_by(f.c.created_at)
+        select(f)
+        .where(f.c.answer_id.in_([r.answer_id for r in records]))
+        .order_by(f.c.created_at, f.c.principal)
     )
     given: dict[str, list[Feedback]] = {}
     for row in conn.execute(query):

@@ -114,10 +114,16 @@ class Conversations:
         column = s.conversations.c.principal
         if not everyone:
             query = query.where(column.is_(None) if principal is None else column == principal)
-        counts = select(s.turns.c.conversation_id, func.count()).group_by(s.turns.c.conversation_id)
+        t = s.turns
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-            n: dict[str, int] = {c: int(k) for c, k in conn.execute(counts).all()}
+            listed = [r.conversation_id for r in rows]
+            counts = select(t.c.conversation_id, func.count()).where(
+                t.c.conversation_id.in_(listed)
+            )
+            n: dict[str, int] = {
+                c: int(k) for c, k in conn.execute(counts.group_by(t.c.conversation_id))
+            }
         return [Conversation(**r._asdict(), n_turns=n.get(r.conversation_id, 0)) for r in rows]
 
     def add_turn(

@@ -23,10 +23,16 @@ function showError(message) {
   el.hidden = !message;
 }
 
+// An error response as one line: its status and the API's `detail`.
+function problem(status, statusText, body) {
+  const detail = body && body.detail !== undefined ? body.detail : statusText;
+  return new Error(`${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+}
+
 async function failure(response) {
-  let detail = response.statusText;
-  try { detail = (await response.json()).detail; } catch (_) { /* not JSON */ }
-  return new Error(`${response.status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+  let body = null;
+  try { body = await response.json(); } catch (_) { /* not JSON */ }
+  return problem(response.status, response.statusText, body);
 }
 
 async function call(path, options = {}) {
@@ -40,9 +46,10 @@ async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-const post = (path, body) => api(path, {
+const posting = (body) => ({
   method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" },
 });
+const post = (path, body) => api(path, posting(body));
 
 const when = (ts) => ts ? new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "";
 const query = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null)).toString();
@@ -252,9 +259,7 @@ $("#ask-form").addEventListener("submit", async (event) => {
     const body = {
       question, stream: true, conversation_id: conversation, as_of: asOf ? new Date(asOf).toISOString() : null,
     };
-    const response = await call("/api/ask", {
-      method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" },
-    });
+    const response = await call("/api/ask", posting(body));
     let written = "";
     for await (const [kind, data] of sse(response)) {
       if (kind === "token") { written += data; draft.textContent = written; }
@@ -308,9 +313,10 @@ async function loadDocuments() {
   $("#doc-next").disabled = docOffset + PAGE >= docTotal;
 }
 
-async function refreshDocuments() {
+// The facets change only when the documents do (an upload, a delete), not with the filters.
+async function refreshDocuments({ facets = false } = {}) {
   showError("");
-  try { await Promise.all([loadFacets(), loadDocuments()]); } catch (e) { showError(e.message); }
+  try { await Promise.all([facets ? loadFacets() : null, loadDocuments()]); } catch (e) { showError(e.message); }
 }
 
 let typing = null;
@@ -387,7 +393,7 @@ $("#doc-delete").addEventListener("click", async () => {
     await api(`/api/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
     $("#doc-detail").hidden = true;
     shown = null;
-    await refreshDocuments();
+    await refreshDocuments({ facets: true });
   } catch (e) { showError(e.message); }
 });
 
@@ -450,7 +456,7 @@ async function uploadAll(files) {
   const queue = [...rows];
   const next = async () => { for (let r; (r = queue.shift());) await uploadOne(r, access); };
   await Promise.all(Array.from({ length: Math.min(AT_ONCE, rows.length) }, next));
-  await refreshDocuments();
+  await refreshDocuments({ facets: true });
 }
 
 // The bytes go up (the first tenth of the bar), then the job's chunk progress fills it.
@@ -467,7 +473,7 @@ function send(file, access, onProgress) {
       let body = null;
       try { body = JSON.parse(request.responseText); } catch (_) { /* not JSON */ }
       if (request.status >= 200 && request.status < 300) resolve(body);
-      else reject(new Error(`${request.status}: ${body && typeof body.detail === "string" ? body.detail : request.statusText}`));
+      else reject(problem(request.status, request.statusText, body));
     });
     request.addEventListener("error", () => reject(new Error("the upload did not reach the server")));
     request.send(form);
