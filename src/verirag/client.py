@@ -343,15 +343,6 @@ class _Audit:
             if since is None or record.created_at >= since:
                 yield record
 
-    def give_feedback(
-        self, answer_id: str, principal: str, *, helpful: bool, comment: str = ""
-    ) -> Feedback:
-        """The server records it as the key's principal (``principal`` is not sent)."""
-        body = {"helpful": helpful, "comment": comment}
-        return Feedback(
-            **self._remote.request("POST", f"/api/audit/{answer_id}/feedback", json=body)
-        )
-
     def export(self, path: Path, *, rated: bool = False) -> int:
         return write_jsonl(self.records(rated=rated), path)
 
